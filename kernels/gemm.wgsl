@@ -1,0 +1,45 @@
+// The one tiled GEMM body: C[b, m, n] = sum_k A[b, m, k] * B[b, k, n].
+// It is never compiled alone: a hooks file (matmul.wgsl, conv.wgsl, ...) is prepended and supplies
+//   gemm_dims() -> vec4u (M, N, K, batches), gemm_read_a(b, m, k), gemm_read_b(b, k, n),
+//   gemm_write(b, m, n, value)
+// so matmul, implicit-GEMM convolution and its gradients share this loop and differ only in how
+// operands are addressed (the read/write hooks of tfjs-backend-webgpu's matmul programs).
+// Tiling: each invocation owns a TM x 4 block of C (rows x vec4 of columns), kept in registers;
+// a workgroup is WG_X x WG_Y invocations, so one workgroup covers (WG_Y * TM) x (WG_X * 4) of C.
+// WG_X and WG_Y are pipeline constants: the CPU driver prefers 8 x 1 (one SIMD register of lanes),
+// a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*4)), ceil(M / (WG_Y*TM)), batches).
+// Out-of-range rows/columns are clamped on read and skipped on write, so any M, N, K is exact.
+
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+const TM: u32 = 4u;
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let dims = gemm_dims();
+  let M = dims.x;
+  let N = dims.y;
+  let K = dims.z;
+  let b = wid.z;
+  let col0 = (wid.x * WG_X + lid.x) * 4u;
+  let row0 = (wid.y * WG_Y + lid.y) * TM;
+  if (col0 >= N || row0 >= M) { return; }
+  var rows: array<u32, TM>;
+  for (var r = 0u; r < TM; r++) { rows[r] = min(row0 + r, M - 1u); }
+  let cols = min(vec4u(col0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
+  var acc: array<vec4f, TM>;
+  for (var k = 0u; k < K; k++) {
+    let bv = vec4f(gemm_read_b(b, k, cols.x), gemm_read_b(b, k, cols.y),
+                   gemm_read_b(b, k, cols.z), gemm_read_b(b, k, cols.w));
+    for (var r = 0u; r < TM; r++) {
+      acc[r] += gemm_read_a(b, rows[r], k) * bv;
+    }
+  }
+  for (var r = 0u; r < TM; r++) {
+    let row = row0 + r;
+    if (row >= M) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      if (col0 + c < N) { gemm_write(b, row, col0 + c, acc[r][c]); }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// GEMM hooks for batched matmul (prepended to gemm.wgsl).
+// A and B are read through strides, so transposed operands (as in the backward pass) and a broadcast
+// batch (stride 0) need no copy. C is dense [batches, M, N].
+// Bindings: 0 = params, 1 = A (read), 2 = B (read), 3 = C (read_write).
+
+struct Params {
+  M: u32, N: u32, K: u32, batches: u32,
+  sab: u32, sam: u32, sak: u32, pad0: u32,
+  sbb: u32, sbk: u32, sbn: u32, pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+fn gemm_dims() -> vec4u { return vec4u(p.M, p.N, p.K, p.batches); }
+fn gemm_read_a(b: u32, m: u32, k: u32) -> f32 { return A[b * p.sab + m * p.sam + k * p.sak]; }
+fn gemm_read_b(b: u32, k: u32, n: u32) -> f32 { return B[b * p.sbb + k * p.sbk + n * p.sbn]; }
+fn gemm_write(b: u32, m: u32, n: u32, v: f32) { C[(b * p.M + m) * p.N + n] = v; }

@@ -1,0 +1,64 @@
+// Reductions over the middle axis of a [O, R, I] view of a dense tensor: out[o, i] = op_r x[o, r, i].
+// Any set of adjacent axes reduces in one launch; other sets are permuted together first.
+// Bindings: 0 = params, 1 = x (read), 2 = out (read_write, [O, I]).
+// op: 0 = sum, 1 = max. The result is multiplied by `scale` (1/R gives the mean).
+// reduce_wide: one workgroup of 64 threads per output, for long reductions (tree in shared memory).
+// reduce_narrow: one thread per output, for short reductions with many outputs.
+// Dispatch: wide = one workgroup per output (2D grid past 65535); narrow = 64 outputs per workgroup.
+
+struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, pad0: u32, pad1: u32, pad2: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+const NEG_INF = -3.40282346e38;
+
+fn combine(a: f32, b: f32) -> f32 {
+  if (p.op == 1u) { return max(a, b); }
+  return a + b;
+}
+
+fn identity() -> f32 {
+  if (p.op == 1u) { return NEG_INF; }
+  return 0.0;
+}
+
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn reduce_wide(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+               @builtin(num_workgroups) nwg: vec3u) {
+  let j = wid.x + wid.y * nwg.x;
+  let total = p.outer * p.inner;
+  let o = j / p.inner;
+  let i = j % p.inner;
+  var acc = identity();
+  if (j < total) {
+    let base = o * p.red * p.inner + i;
+    for (var r = lid; r < p.red; r += 64u) {
+      acc = combine(acc, x[base + r * p.inner]);
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u && j < total) { out[j] = partial[0] * p.scale; }
+}
+
+@compute @workgroup_size(64)
+fn reduce_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let j = gid.x + gid.y * nwg.x * 64u;
+  if (j >= p.outer * p.inner) { return; }
+  let o = j / p.inner;
+  let i = j % p.inner;
+  let base = o * p.red * p.inner + i;
+  var acc = identity();
+  for (var r = 0u; r < p.red; r++) {
+    acc = combine(acc, x[base + r * p.inner]);
+  }
+  out[j] = acc * p.scale;
+}

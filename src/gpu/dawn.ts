@@ -1,0 +1,15 @@
+// Node only: Dawn's WebGPU implementation from the `webgpu` package. Loaded lazily by device.ts when
+// the host has no navigator.gpu, so browser bundles never reach this file.
+import { create, globals } from 'webgpu';
+
+// Dawn frees its instance when this object is garbage-collected, even under live work, and the process
+// then dies at random. Keep it reachable for the life of the process.
+let instance: GPU | undefined;
+
+export function dawnGPU(): GPU {
+  if (!instance) {
+    Object.assign(globalThis, globals);
+    instance = create([]);
+  }
+  return instance;
+}

@@ -1,0 +1,64 @@
+// Acquires the WebGPU adapter and device once per process. The browser's navigator.gpu is used when
+// present; in Node, Dawn (./dawn.ts) is loaded on demand. A real GPU is preferred over a software one.
+
+export interface DeviceInfo {
+  description: string;
+  vendor: string;
+  architecture: string;
+  isFallback: boolean;
+  /** A software rasteriser (lavapipe, SwiftShader): kernels pick CPU-friendly tile shapes. */
+  isCpu: boolean;
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  info: DeviceInfo;
+}
+
+const NO_ADAPTER = `No WebGPU adapter found.
+In Node this library runs on Dawn's Vulkan backend. Without a GPU it needs Mesa's lavapipe >= 23
+(Debian 12: the bookworm-backports suite). Run \`bash scripts/setup.sh\` as root, which installs it.`;
+
+async function hostGPU(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const { dawnGPU } = await import('./dawn.ts');
+  return dawnGPU();
+}
+
+function describe(adapter: GPUAdapter): DeviceInfo {
+  const i = adapter.info;
+  const description = i?.description || i?.device || 'unknown adapter';
+  const cpuNames = /llvmpipe|lavapipe|swiftshader|software/i;
+  return {
+    description,
+    vendor: i?.vendor || 'unknown vendor',
+    architecture: i?.architecture || '',
+    isFallback: Boolean((i as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
+    isCpu: cpuNames.test(`${description} ${i?.vendor} ${i?.architecture}`),
+  };
+}
+
+export async function acquireDevice(opts: { verbose?: boolean } = {}): Promise<AcquiredDevice> {
+  const gpu = await hostGPU();
+  const adapter =
+    (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter());
+  if (!adapter) throw new Error(NO_ADAPTER);
+  // Ask for everything the adapter offers: big models need large storage bindings.
+  const requiredLimits: Record<string, number> = {};
+  for (const key in adapter.limits) {
+    const v = (adapter.limits as unknown as Record<string, number>)[key];
+    if (typeof v === 'number') requiredLimits[key] = v;
+  }
+  const wanted: GPUFeatureName[] = ['subgroups', 'timestamp-query'];
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = describe(adapter);
+  if (opts.verbose) {
+    console.log(
+      `WebGPU adapter: ${info.description} (${info.vendor}${info.architecture ? `, ${info.architecture}` : ''})`,
+    );
+  }
+  return { device, adapter, info };
+}

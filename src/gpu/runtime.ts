@@ -1,0 +1,206 @@
+// The one object that talks to WebGPU for compute: it owns the compiled pipelines, the buffer pool,
+// the open command encoder and the uniform-parameter arena. Ops call dispatch(); nothing reaches the
+// GPU queue until flush(), which a readback or a full batch triggers.
+
+import { BufferPool } from './buffers.ts';
+import { type AcquiredDevice, acquireDevice, type DeviceInfo } from './device.ts';
+import { KERNELS } from './kernels.gen.ts';
+
+/** A kernel = WGSL files concatenated in order (hooks first, then the body) and one entry point. */
+export interface KernelSpec {
+  files: string[];
+  entry: string;
+  constants?: Record<string, number>;
+}
+
+export interface DispatchArgs {
+  kernel: KernelSpec;
+  /** Uniform parameters as 32-bit words (use f32bits() for floats). */
+  params: ArrayLike<number>;
+  /** Storage buffers by binding number (1-based: binding 0 is the params). Holes are skipped. */
+  bindings: (GPUBuffer | undefined)[];
+  workgroups: [number, number?, number?];
+}
+
+const ARENA_BYTES = 1 << 18;
+const MAX_PENDING = 512;
+const f32view = new Float32Array(1);
+const u32view = new Uint32Array(f32view.buffer);
+
+/** The bit pattern of a float, for packing f32 fields into params. */
+export function f32bits(x: number): number {
+  f32view[0] = x;
+  return u32view[0];
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly info: DeviceInfo;
+  readonly pool: BufferPool;
+  readonly maxWorkgroups: number;
+  readonly maxBinding: number;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private modules = new Map<string, GPUShaderModule>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private arena: Uint32Array<ArrayBuffer>;
+  private arenaUsed = 0;
+  private arenaBuf: GPUBuffer;
+  private readonly align: number;
+  /** Dispatches recorded since start, for tests and benchmarks. */
+  dispatchCount = 0;
+  /** The first WebGPU validation error, thrown at the next readback so a bad kernel never passes quietly. */
+  private gpuError: string | null = null;
+
+  constructor(acq: AcquiredDevice) {
+    this.device = acq.device;
+    this.info = acq.info;
+    this.pool = new BufferPool(this.device);
+    this.maxWorkgroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    this.align = Math.max(16, this.device.limits.minUniformBufferOffsetAlignment);
+    this.arena = new Uint32Array(ARENA_BYTES / 4);
+    this.device.addEventListener('uncapturederror', (e) => {
+      this.gpuError ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
+    this.arenaBuf = this.device.createBuffer({
+      size: ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  private pipeline(k: KernelSpec): GPUComputePipeline {
+    const key = `${k.files.join('+')}:${k.entry}:${JSON.stringify(k.constants ?? {})}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const modKey = k.files.join('+');
+    let module = this.modules.get(modKey);
+    if (!module) {
+      const code = k.files
+        .map((f) => {
+          const src = KERNELS[f];
+          if (src === undefined) throw new Error(`unknown kernel file kernels/${f}.wgsl`);
+          return src;
+        })
+        .join('\n');
+      module = this.device.createShaderModule({ code, label: modKey });
+      this.modules.set(modKey, module);
+    }
+    p = this.device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: k.entry, constants: k.constants },
+      label: key,
+    });
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Records one compute dispatch into the open pass. */
+  dispatch(a: DispatchArgs): void {
+    const pipeline = this.pipeline(a.kernel);
+    const words = Math.ceil(a.params.length / 4) * 4;
+    const slot = Math.ceil((words * 4) / this.align) * this.align;
+    if (this.arenaUsed + slot > ARENA_BYTES || this.pending >= MAX_PENDING) this.flush();
+    const offset = this.arenaUsed;
+    this.arena.set(a.params, offset / 4);
+    this.arenaUsed += slot;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.arenaBuf, offset, size: words * 4 } },
+    ];
+    a.bindings.forEach((buffer, i) => {
+      if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = a.workgroups;
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.pending++;
+    this.dispatchCount++;
+  }
+
+  /** Splits a 1D count of workgroups into a grid within the per-dimension limit. */
+  grid(groups: number): [number, number] {
+    if (groups <= this.maxWorkgroups) return [Math.max(1, groups), 1];
+    const y = Math.ceil(groups / this.maxWorkgroups);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.pass?.end();
+    this.pass = null;
+    // The arena is rewritten for every batch; queue order puts this write after the previous submit.
+    if (this.arenaUsed > 0)
+      this.device.queue.writeBuffer(this.arenaBuf, 0, this.arena, 0, this.arenaUsed / 4);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.arenaUsed = 0;
+    this.pending = 0;
+  }
+
+  /** Writes host data into a buffer, ordered after all work recorded so far. */
+  upload(buf: GPUBuffer, data: Float32Array): void {
+    this.flush();
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies the first `bytes` of a buffer back to the host. */
+  async read(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const staging = this.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.pass?.end();
+    this.pass = null;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(buf, 0, staging, 0, Math.min(size, buf.size));
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    this.throwGpuError();
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** Waits until the GPU has finished all submitted work (for timing). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwGpuError();
+  }
+
+  private throwGpuError(): void {
+    if (this.gpuError === null) return;
+    const msg = this.gpuError;
+    this.gpuError = null;
+    throw new Error(`WebGPU error: ${msg}`);
+  }
+}
+
+let runtime: Runtime | null = null;
+let starting: Promise<Runtime> | null = null;
+
+/** Acquires the device (once; later calls return the same runtime). */
+export function initRuntime(opts: { verbose?: boolean } = {}): Promise<Runtime> {
+  if (runtime) return Promise.resolve(runtime);
+  starting ??= acquireDevice(opts).then((acq) => (runtime = new Runtime(acq)));
+  return starting;
+}
+
+export function rt(): Runtime {
+  if (!runtime) throw new Error('WebGPU is not initialised: call `await init()` first');
+  return runtime;
+}

@@ -1,0 +1,63 @@
+// The public surface of the library. Everything here runs wherever WebGPU does (Node via Dawn, or a
+// browser); Node-only helpers (files, images) live outside src/ core and are imported separately.
+import { initRuntime, rt } from './gpu/runtime.ts';
+
+export { isGradEnabled, keep, noGrad, tidy } from './autograd.ts';
+export type { DeviceInfo } from './gpu/device.ts';
+export { arange, fullOf as full, ones, scalar, type TensorOpts, tensor, zeros } from './ops/creation.ts';
+export {
+  abs,
+  add,
+  affine,
+  type Comparison,
+  compare,
+  div,
+  exp,
+  leakyRelu,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sqrt,
+  sub,
+  tanh,
+  where,
+} from './ops/elementwise.ts';
+export { matmul } from './ops/matmul.ts';
+export { manualSeed, rand, randn } from './ops/random.ts';
+export { max, mean, sum } from './ops/reduce.ts';
+export { concat, expand, narrow, pad, permute, reshape, slice, stack, transpose } from './ops/shape.ts';
+export { type Shape, Tensor } from './tensor.ts';
+
+export interface InitOptions {
+  /** Print the adapter in use (also on when the environment variable BICYCLE_VERBOSE is set). */
+  verbose?: boolean;
+}
+
+/** Acquires the WebGPU device. Idempotent; every other call needs it done first. */
+export async function init(opts: InitOptions = {}): Promise<void> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  await initRuntime({ verbose: opts.verbose ?? Boolean(env?.BICYCLE_VERBOSE) });
+}
+
+/** The adapter in use and GPU memory held by tensors and by the pool. */
+export function deviceStats() {
+  const r = rt();
+  return {
+    adapter: r.info,
+    liveBuffers: r.pool.liveCount,
+    liveBytes: r.pool.liveBytes,
+    totalBytes: r.pool.totalBytes,
+    pipelines: r.pipelineCount,
+    dispatches: r.dispatchCount,
+  };
+}
+
+/** Waits for all queued GPU work (for timing). */
+export function sync(): Promise<void> {
+  return rt().sync();
+}

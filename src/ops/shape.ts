@@ -1,0 +1,234 @@
+// Shape ops. reshape is a view (same storage); permute, expand, slice, pad and concat copy through
+// the one strided-copy kernel in kernels/layout.wgsl, and each one's backward is another of them.
+import { rt } from '../gpu/runtime.ts';
+import { checkShape, fmt, numel, record, type Shape, Tensor } from '../tensor.ts';
+import { full, sumTo } from './elementwise.ts';
+
+const MAX_RANK = 8;
+
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+function pack8(v: number[]): number[] {
+  const r = new Array(8).fill(0);
+  v.forEach((x, i) => {
+    r[i] = x;
+  });
+  return r;
+}
+
+/** dst[dOff + idx . dStrides] = src[sOff + idx . sStrides] for every idx of `shape`. */
+function stridedCopy(
+  src: Tensor,
+  dst: Tensor,
+  shape: Shape,
+  sStrides: number[],
+  sOff: number,
+  dStrides: number[],
+  dOff: number,
+): void {
+  const n = numel(shape);
+  if (n === 0) return;
+  if (shape.length > MAX_RANK) throw new Error(`copy: at most ${MAX_RANK} dimensions are supported`);
+  const r = rt();
+  r.dispatch({
+    kernel: { files: ['layout'], entry: 'strided_copy' },
+    params: [n, shape.length, sOff, dOff, ...pack8([...shape]), ...pack8(sStrides), ...pack8(dStrides)],
+    bindings: [src.buffer, dst.buffer],
+    workgroups: r.grid(Math.ceil(n / 64)),
+  });
+}
+
+/** Copies all of src into dst (same number of elements). */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  stridedCopy(src, dst, [src.size], [1], 0, [1], 0);
+}
+
+function axis(op: string, a: number, rank: number): number {
+  const k = a < 0 ? a + rank : a;
+  if (!Number.isInteger(k) || k < 0 || k >= rank)
+    throw new Error(`${op}: dimension ${a} out of range for rank ${rank}`);
+  return k;
+}
+
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const s = [...shape];
+  const free = s.indexOf(-1);
+  if (free >= 0) {
+    const known = s.reduce((a, d, i) => (i === free ? a : a * d), 1);
+    s[free] = known === 0 ? 0 : x.size / known;
+  }
+  checkShape(s, 'reshape');
+  if (numel(s) !== x.size || !Number.isInteger(s[free] ?? 0)) {
+    throw new Error(`reshape: cannot view shape ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape)}`);
+  }
+  return record(x.view(s), [x], (g) => [g.reshape(x.shape)]);
+}
+
+export function permute(x: Tensor, dims: number[]): Tensor {
+  if (dims.length !== x.ndim) {
+    throw new Error(
+      `permute: ${dims.length} dims ${JSON.stringify(dims)} for a tensor of shape ${fmt(x.shape)}`,
+    );
+  }
+  const d = dims.map((a) => axis('permute', a, x.ndim));
+  if (new Set(d).size !== d.length) throw new Error(`permute: repeated dimension in ${JSON.stringify(dims)}`);
+  const shape = d.map((k) => x.shape[k]);
+  const xs = stridesOf(x.shape);
+  const out = Tensor.empty(shape);
+  stridedCopy(
+    x,
+    out,
+    shape,
+    d.map((k) => xs[k]),
+    0,
+    stridesOf(shape),
+    0,
+  );
+  const inverse = new Array(d.length);
+  d.forEach((k, i) => {
+    inverse[k] = i;
+  });
+  return record(out, [x], (g) => [permute(g, inverse)]);
+}
+
+export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
+  const a = axis('transpose', d0, x.ndim);
+  const b = axis('transpose', d1, x.ndim);
+  const dims = x.shape.map((_, i) => i);
+  [dims[a], dims[b]] = [dims[b], dims[a]];
+  return permute(x, dims);
+}
+
+export function expand(x: Tensor, shape: Shape): Tensor {
+  checkShape(shape, 'expand');
+  const lead = shape.length - x.ndim;
+  const ok = lead >= 0 && x.shape.every((d, i) => d === shape[lead + i] || d === 1);
+  if (!ok) throw new Error(`expand: cannot expand shape ${fmt(x.shape)} to ${fmt(shape)}`);
+  const xs = stridesOf(x.shape);
+  const src = shape.map((d, i) => (i < lead || x.shape[i - lead] !== d ? 0 : xs[i - lead]));
+  const out = Tensor.empty(shape);
+  stridedCopy(x, out, shape, src, 0, stridesOf(shape), 0);
+  return record(out, [x], (g) => {
+    const r = sumTo(g, x.shape);
+    return [r === g ? g.clone() : r];
+  });
+}
+
+/** x[starts[0]:ends[0], starts[1]:ends[1], ...]; missing trailing dims are taken whole. */
+export function slice(x: Tensor, starts: number[], ends: number[]): Tensor {
+  const st = x.shape.map((d, i) => clampIndex(starts[i] ?? 0, d));
+  const en = x.shape.map((d, i) => clampIndex(ends[i] ?? d, d));
+  if (st.length !== x.ndim || starts.length > x.ndim || ends.length > x.ndim) {
+    throw new Error(`slice: ${starts.length} starts / ${ends.length} ends for shape ${fmt(x.shape)}`);
+  }
+  const shape = st.map((s, i) => Math.max(0, en[i] - s));
+  const xs = stridesOf(x.shape);
+  const out = Tensor.empty(shape);
+  stridedCopy(
+    x,
+    out,
+    shape,
+    xs,
+    st.reduce((a, s, i) => a + s * xs[i], 0),
+    stridesOf(shape),
+    0,
+  );
+  return record(out, [x], (g) => [embed(g, x.shape, st, 0)]);
+}
+
+function clampIndex(i: number, d: number): number {
+  const k = i < 0 ? i + d : i;
+  return Math.min(Math.max(k, 0), d);
+}
+
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const k = axis('narrow', dim, x.ndim);
+  if (start < 0 || length < 0 || start + length > x.shape[k]) {
+    throw new Error(
+      `narrow: [${start}, ${start + length}) is outside dimension ${k} of shape ${fmt(x.shape)}`,
+    );
+  }
+  const starts = x.shape.map((_, i) => (i === k ? start : 0));
+  const ends = x.shape.map((d, i) => (i === k ? start + length : d));
+  return slice(x, starts, ends);
+}
+
+/** A tensor of `shape` filled with `value`, with x written at offset `at`. */
+function embed(x: Tensor, shape: Shape, at: number[], value: number): Tensor {
+  const out = full(shape, value);
+  const os = stridesOf(shape);
+  stridedCopy(
+    x,
+    out,
+    x.shape,
+    stridesOf(x.shape),
+    0,
+    os,
+    at.reduce((a, s, i) => a + s * os[i], 0),
+  );
+  return out;
+}
+
+/** Constant padding; pads[i] = [before, after] for dimension i (one pair per dimension). */
+export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
+  if (
+    pads.length !== x.ndim ||
+    pads.some((p) => p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < 0))
+  ) {
+    throw new Error(
+      `pad: need one [before, after] pair of non-negative integers per dimension of ${fmt(x.shape)}`,
+    );
+  }
+  const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
+  const at = pads.map((p) => p[0]);
+  const out = embed(x, shape, at, value);
+  return record(out, [x], (g) => [
+    slice(
+      g,
+      at,
+      at.map((a, i) => a + x.shape[i]),
+    ),
+  ]);
+}
+
+export function concat(xs: Tensor[], dim = 0): Tensor {
+  if (xs.length === 0) throw new Error('concat: no tensors given');
+  const rank = xs[0].ndim;
+  const k = axis('concat', dim, rank);
+  for (const t of xs) {
+    if (t.ndim !== rank || t.shape.some((d, i) => i !== k && d !== xs[0].shape[i])) {
+      throw new Error(`concat: shapes ${fmt(xs[0].shape)} and ${fmt(t.shape)} differ outside dimension ${k}`);
+    }
+  }
+  const shape = [...xs[0].shape];
+  shape[k] = xs.reduce((a, t) => a + t.shape[k], 0);
+  const out = Tensor.empty(shape);
+  const os = stridesOf(shape);
+  const offsets: number[] = [];
+  let off = 0;
+  for (const t of xs) {
+    offsets.push(off);
+    stridedCopy(t, out, t.shape, stridesOf(t.shape), 0, os, off * os[k]);
+    off += t.shape[k];
+  }
+  return record(out, xs, (g) =>
+    xs.map((t, i) => (t.requiresGrad ? narrow(g, k, offsets[i], t.shape[k]) : null)),
+  );
+}
+
+export function stack(xs: Tensor[], dim = 0): Tensor {
+  const views = xs.map((t) => {
+    const k = dim < 0 ? dim + t.ndim + 1 : dim;
+    return t.reshape([...t.shape.slice(0, k), 1, ...t.shape.slice(k)]);
+  });
+  const out = concat(views, dim);
+  return out;
+}

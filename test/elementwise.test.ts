@@ -1,0 +1,136 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '../src/index.ts';
+import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
+import { map, zip } from './reference.ts';
+
+test.before(setup);
+
+const sigm = (v: number) => 1 / (1 + Math.exp(-v));
+const unary: [string, (t: T.Tensor) => T.Tensor, (v: number) => number, number, number][] = [
+  ['neg', (t) => t.neg(), (v) => -v, -1, 1],
+  ['exp', (t) => t.exp(), Math.exp, -2, 2],
+  ['log', (t) => t.log(), Math.log, 0.2, 3],
+  ['sqrt', (t) => t.sqrt(), Math.sqrt, 0.2, 3],
+  ['abs', (t) => t.abs(), Math.abs, -1, 1],
+  ['relu', (t) => t.relu(), (v) => Math.max(v, 0), -1, 1],
+  ['leakyRelu(0.2)', (t) => t.leakyRelu(0.2), (v) => (v > 0 ? v : 0.2 * v), -1, 1],
+  ['tanh', (t) => t.tanh(), Math.tanh, -2, 2],
+  ['sigmoid', (t) => t.sigmoid(), sigm, -3, 3],
+  ['pow 3 (negative base)', (t) => t.pow(3), (v) => v ** 3, -1.5, 1.5],
+  ['pow 0.5', (t) => t.pow(0.5), Math.sqrt, 0.3, 2],
+  ['add scalar', (t) => t.add(2.5), (v) => v + 2.5, -1, 1],
+  ['sub scalar', (t) => t.sub(0.5), (v) => v - 0.5, -1, 1],
+  ['mul scalar', (t) => t.mul(-3), (v) => v * -3, -1, 1],
+  ['div scalar', (t) => t.div(4), (v) => v / 4, -1, 1],
+  ['maximum scalar', (t) => t.maximum(0.1), (v) => Math.max(v, 0.1), -1, 1],
+  ['minimum scalar', (t) => t.minimum(0.1), (v) => Math.min(v, 0.1), -1, 1],
+  ['affine', (t) => T.affine(t, 2, -1), (v) => 2 * v - 1, -1, 1],
+  ['clone', (t) => t.clone(), (v) => v, -1, 1],
+];
+
+for (const [name, gpu, f, lo, hi] of unary) {
+  test(`unary ${name}: forward and gradient`, async () => {
+    const x = randomNd([3, 5, 7], name.length, lo, hi);
+    await checkOp({
+      inputs: [x],
+      ref: ([a]) => map(a, f),
+      gpu: ([a]) => gpu(a),
+      fwdTol: { atol: 1e-5, rtol: 2e-5 },
+    });
+  });
+}
+
+const binary: [string, (a: T.Tensor, b: T.Tensor) => T.Tensor, (a: number, b: number) => number][] = [
+  ['add', (a, b) => a.add(b), (a, b) => a + b],
+  ['sub', (a, b) => a.sub(b), (a, b) => a - b],
+  ['mul', (a, b) => a.mul(b), (a, b) => a * b],
+  ['div', (a, b) => a.div(b), (a, b) => a / b],
+  ['maximum', (a, b) => a.maximum(b), Math.max],
+  ['minimum', (a, b) => a.minimum(b), Math.min],
+  ['pow', (a, b) => a.pow(b), (a, b) => a ** b],
+];
+
+const shapes: [number[], number[]][] = [
+  [
+    [4, 6],
+    [4, 6],
+  ],
+  [[2, 3, 4], [4]],
+  [
+    [2, 1, 4],
+    [3, 1],
+  ],
+  [[5], [2, 3, 5]],
+  [
+    [2, 3, 1, 5],
+    [1, 3, 4, 1],
+  ],
+];
+
+for (const [name, gpu, f] of binary) {
+  for (const [sa, sb] of shapes) {
+    test(`binary ${name} ${JSON.stringify(sa)} with ${JSON.stringify(sb)}: forward and gradients`, async () => {
+      // Positive operands keep div and pow away from their poles.
+      const pos = name === 'div' || name === 'pow';
+      const a = randomNd(sa, 1 + sa.length, pos ? 0.5 : -1, pos ? 2 : 1);
+      const b = randomNd(sb, 7 + sb.length, pos ? 0.5 : -1, pos ? 2 : 1);
+      await checkOp({ inputs: [a, b], ref: ([x, y]) => zip([x, y], f), gpu: ([x, y]) => gpu(x, y) });
+    });
+  }
+}
+
+test('comparisons and where (tensor and scalar operands)', async () => {
+  const a = randomNd([3, 4], 1);
+  const b = randomNd([4], 2);
+  const cmp: [T.Tensor['gt'], (x: number, y: number) => boolean][] = [];
+  void cmp;
+  const ta = toTensor(a);
+  const tb = toTensor(b);
+  const cases: [string, (x: number, y: number) => boolean][] = [
+    ['gt', (x, y) => x > y],
+    ['lt', (x, y) => x < y],
+    ['ge', (x, y) => x >= y],
+    ['le', (x, y) => x <= y],
+    ['eq', (x, y) => x === y],
+    ['ne', (x, y) => x !== y],
+  ];
+  for (const [op, f] of cases) {
+    const got = await T.compare(op as T.Comparison, ta, tb).data();
+    const want = zip([a, b], (x, y) => (f(Math.fround(x), Math.fround(y)) ? 1 : 0)).data;
+    assert.equal(Array.from(got), Array.from(want), op);
+    const gotS = await T.compare(op as T.Comparison, ta, 0.25).data();
+    assert.equal(
+      Array.from(gotS),
+      Array.from(map(a, (x) => (f(Math.fround(x), 0.25) ? 1 : 0)).data),
+      `${op} scalar`,
+    );
+  }
+  const tie = await T.compare('eq', ta, ta).sum().item();
+  assert.is(tie, 12);
+});
+
+test('where: forward and gradients with broadcasting', async () => {
+  const c = map(randomNd([3, 1], 5), (v) => (v > 0 ? 1 : 0));
+  const a = randomNd([3, 4], 6);
+  const b = randomNd([4], 8);
+  await checkOp({
+    inputs: [c, a, b],
+    grad: [false, true, true],
+    ref: ([cc, x, y]) => zip([cc, x, y], (k, p, q) => (k !== 0 ? p : q)),
+    gpu: ([cc, x, y]) => T.where(cc, x, y),
+  });
+});
+
+test('errors name the op and both shapes', () => {
+  const a = T.zeros([2, 3]);
+  const b = T.zeros([4]);
+  assert.throws(() => a.add(b), /add: shapes \[2, 3\] and \[4\] cannot be broadcast/);
+  assert.throws(() => a.mul(b), /mul: shapes \[2, 3\] and \[4\]/);
+  assert.throws(() => a.matmul(T.zeros([2, 3])), /matmul: inner dimensions differ: \[2, 3\] @ \[2, 3\]/);
+  assert.throws(() => T.tensor([1, 2, 3], [2, 2]), /tensor: 3 values do not fill shape \[2, 2\]/);
+  assert.throws(() => T.zeros([2, -1]), /non-negative integers/);
+  assert.throws(() => a.add('x' as unknown as number), /add: operand must be a Tensor or a number/);
+});
+
+test.run();

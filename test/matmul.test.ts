@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as T from '../src/index.ts';
+import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
+import * as R from './reference.ts';
+
+test.before(setup);
+
+const cases: [number[], number[]][] = [
+  [
+    [3, 4],
+    [4, 5],
+  ],
+  [
+    [1, 1],
+    [1, 1],
+  ],
+  [
+    [7, 9],
+    [9, 13],
+  ], // not multiples of the tile
+  [
+    [2, 5, 3],
+    [2, 3, 6],
+  ],
+  [
+    [2, 5, 3],
+    [3, 6],
+  ], // one matrix for every batch
+  [
+    [2, 1, 4, 3],
+    [1, 3, 3, 2],
+  ], // broadcast batch dims
+  [
+    [33, 17],
+    [17, 65],
+  ],
+];
+
+for (const [sa, sb] of cases) {
+  test(`matmul ${JSON.stringify(sa)} @ ${JSON.stringify(sb)}`, async () => {
+    await checkOp({
+      inputs: [randomNd(sa, sa.length + sa[0]), randomNd(sb, sb.length + sb[1])],
+      ref: ([a, b]) => R.matmul(a, b),
+      gpu: ([a, b]) => a.matmul(b),
+      fwdTol: { atol: 1e-5, rtol: 1e-4 },
+    });
+  });
+}
+
+test('matmul with vectors (torch.matmul semantics)', async () => {
+  await checkOp({
+    inputs: [randomNd([4], 1), randomNd([4, 3], 2)],
+    ref: ([a, b]) => ({ shape: [3], data: R.matmul({ shape: [1, 4], data: a.data }, b).data }),
+    gpu: ([a, b]) => a.matmul(b),
+  });
+  await checkOp({
+    inputs: [randomNd([2, 4], 3), randomNd([4], 4)],
+    ref: ([a, b]) => ({ shape: [2], data: R.matmul(a, { shape: [4, 1], data: b.data }).data }),
+    gpu: ([a, b]) => a.matmul(b),
+  });
+});
+
+test('matmul of a transposed (non-contiguous) operand', async () => {
+  const a = randomNd([5, 3], 8);
+  const b = randomNd([5, 4], 9);
+  const got = await toTensor(a).transpose().matmul(toTensor(b)).data();
+  assertClose(got, R.matmul(R.permute(a, [1, 0]), b).data, { atol: 1e-5 });
+});
+
+test('matmul 128x256 @ 256x64 (many tiles)', async () => {
+  const a = randomNd([128, 256], 1);
+  const b = randomNd([256, 64], 2);
+  const got = await T.matmul(toTensor(a), toTensor(b)).data();
+  assertClose(got, R.matmul(a, b).data, { atol: 1e-4, rtol: 1e-4 });
+});
+
+test.run();

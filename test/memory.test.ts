@@ -1,0 +1,50 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '../src/index.ts';
+import { setup } from './helpers.ts';
+
+test.before(setup);
+
+test('tidy disposes intermediates and keeps what it returns', () => {
+  const before = T.deviceStats().liveBuffers;
+  const kept = T.tidy(() => {
+    const a = T.ones([4]);
+    const b = a.mul(2).add(1);
+    return b.exp();
+  });
+  assert.is(T.deviceStats().liveBuffers, before + 1);
+  kept.dispose();
+  assert.is(T.deviceStats().liveBuffers, before);
+});
+
+test('1,000 training steps keep live GPU buffers and bytes flat', async () => {
+  // A small regression w <- w - lr * grad, the way a training loop uses the library.
+  const w = T.randn([8, 4], { seed: 3 }).setRequiresGrad();
+  const x = T.randn([16, 8], { seed: 4 });
+  const y = T.randn([16, 4], { seed: 5 });
+  const step = () =>
+    T.tidy(() => {
+      const loss = x.matmul(w).tanh().sub(y).pow(2).mean();
+      loss.backward();
+      const next = T.noGrad(() => w.sub(w.grad!.mul(0.1)));
+      w.assign(next);
+      w.zeroGrad();
+      return loss;
+    });
+  for (let i = 0; i < 10; i++) step().dispose();
+  const first = await step().item();
+  const start = T.deviceStats();
+  let last = first;
+  for (let i = 0; i < 1000; i++) {
+    const l = step();
+    if (i === 999) last = await l.item();
+    l.dispose();
+  }
+  const end = T.deviceStats();
+  assert.is(end.liveBuffers, start.liveBuffers, 'live buffers');
+  assert.is(end.liveBytes, start.liveBytes, 'live bytes');
+  assert.is(end.totalBytes, start.totalBytes, 'pool did not grow');
+  assert.ok(last < first, `loss went from ${first} to ${last}`);
+});
+
+test.run();
