@@ -41,5 +41,7 @@ if ! have_gpu_icd && ! lavapipe_ok; then
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  # npm install (not npm ci): npm 11 rejects its own lockfile in ci when optional platform packages
+  # (biome's per-OS binaries) are absent; install still honours the lockfile.
+  npm install --no-audit --no-fund --loglevel=error
 fi
