@@ -10,6 +10,15 @@ export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
 export interface GradNode {
   inputs: Tensor[];
   backward: BackwardFn;
+  /** Internal tensors only the backward needs (e.g. normalisation statistics): freed with the node. */
+  saved?: Tensor[];
+}
+
+/** Drops a tensor's graph node, freeing what only its backward needed. */
+export function freeNode(t: Tensor): void {
+  if (!t.node) return;
+  for (const s of t.node.saved ?? []) s.dispose();
+  t.node = null;
 }
 
 let gradEnabled = true;
@@ -131,7 +140,7 @@ export function runBackward(root: Tensor, seed: Tensor): void {
     });
     for (const gi of inGrads) if (gi && !stored.has(gi) && gi !== g) gi.dispose();
     if (!stored.has(g)) g.dispose();
-    // Free the graph as PyTorch does without retain_graph: saved tensors can now be collected.
-    t.node = null;
+    // Free the graph as PyTorch does without retain_graph.
+    freeNode(t);
   }
 }

@@ -3,7 +3,9 @@
 import { initRuntime, rt } from './gpu/runtime.ts';
 
 export { isGradEnabled, keep, noGrad, tidy } from './autograd.ts';
+export * as F from './functional.ts';
 export type { DeviceInfo } from './gpu/device.ts';
+export { type Conv2dOpts, type ConvTranspose2dOpts, conv2d, convTranspose2d } from './ops/conv.ts';
 export { arange, fullOf as full, ones, scalar, type TensorOpts, tensor, zeros } from './ops/creation.ts';
 export {
   abs,
@@ -27,7 +29,16 @@ export {
   tanh,
   where,
 } from './ops/elementwise.ts';
-export { matmul } from './ops/matmul.ts';
+export { linear, matmul } from './ops/matmul.ts';
+export { type BatchNormOpts, batchNorm2d, type InstanceNormOpts, instanceNorm2d } from './ops/norm.ts';
+export {
+  type AvgPool2dOpts,
+  avgPool2d,
+  dropout,
+  reflectionPad2d,
+  type Upsample2dOpts,
+  upsample2d,
+} from './ops/pool.ts';
 export { manualSeed, rand, randn } from './ops/random.ts';
 export { max, mean, sum } from './ops/reduce.ts';
 export { concat, expand, narrow, pad, permute, reshape, slice, stack, transpose } from './ops/shape.ts';

@@ -1,7 +1,15 @@
 // Tensor: a shape plus a reference-counted GPU storage, and the autograd fields.
 // Data is float32, dense and row-major (NCHW for images). View-like ops that keep the element order
 // (reshape, detach) share storage; the others copy through a strided kernel.
-import { type GradNode, isGradEnabled, keep, runBackward, setTensorCheck, trackTensor } from './autograd.ts';
+import {
+  freeNode,
+  type GradNode,
+  isGradEnabled,
+  keep,
+  runBackward,
+  setTensorCheck,
+  trackTensor,
+} from './autograd.ts';
 import { rt } from './gpu/runtime.ts';
 import * as E from './ops/elementwise.ts';
 import * as M from './ops/matmul.ts';
@@ -114,7 +122,7 @@ export class Tensor {
     if (!this.store) return;
     this.store.release();
     this.store = null;
-    this.node = null;
+    freeNode(this);
   }
 
   /** Overwrites the contents with host data of the same size. */
@@ -292,11 +300,19 @@ export class Tensor {
 
 setTensorCheck((x): x is Tensor => x instanceof Tensor);
 
-/** Records `out` as made from `inputs` when any of them requires grad and recording is on. */
-export function record(out: Tensor, inputs: Tensor[], backward: GradNode['backward']): Tensor {
+/**
+ * Records `out` as made from `inputs` when any of them requires grad and recording is on.
+ * `saved` are internal tensors the backward needs; they are freed with the node (or now, if none).
+ */
+export function record(
+  out: Tensor,
+  inputs: Tensor[],
+  backward: GradNode['backward'],
+  saved?: Tensor[],
+): Tensor {
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { inputs, backward };
-  }
+    out.node = { inputs, backward, saved };
+  } else for (const s of saved ?? []) s.dispose();
   return out;
 }

@@ -1,9 +1,12 @@
 // Batched matmul on the shared GEMM body (kernels/gemm.wgsl with the kernels/matmul.wgsl hooks).
 // [..., M, K] @ [..., K, N] -> [..., M, N]; batch dims broadcast. Operands are read through strides,
 // so the backward products (g @ B^T, A^T @ g) launch the same kernel with swapped strides, no copies.
+
+import { noGrad } from '../autograd.ts';
 import { rt } from '../gpu/runtime.ts';
 import { fmt, record, type Shape, Tensor } from '../tensor.ts';
 import { broadcastShapes, sumTo } from './elementwise.ts';
+import { sum } from './reduce.ts';
 import { expand, stridesOf } from './shape.ts';
 
 /** Tile shape per adapter: 8x1 workgroups suit the CPU driver's 8-lane SIMD, 8x8 a GPU. */
@@ -134,4 +137,60 @@ function reduceTo(g: Tensor, matShape: Shape, shape: Shape): Tensor {
   if (s !== g) s.dispose();
   g.dispose();
   return r;
+}
+
+/** F.linear: x [..., in] @ weight[out, in]^T + bias[out], reading the weight transposed in place. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be [out, in], got ${fmt(weight.shape)}`);
+  const [O, I] = weight.shape;
+  if (x.ndim < 1 || x.shape[x.ndim - 1] !== I) {
+    throw new Error(
+      `linear: input ${fmt(x.shape)} does not end in ${I} features of weight ${fmt(weight.shape)}`,
+    );
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) {
+    throw new Error(`linear: bias of shape ${fmt(bias.shape)} does not match ${O} outputs`);
+  }
+  const rows = x.size / I;
+  const y = Tensor.empty([...x.shape.slice(0, -1), O]);
+  const wT: Operand = { t: weight, batchStride: 0, rowStride: 1, colStride: I };
+  gemm({ t: x, batchStride: 0, rowStride: I, colStride: 1 }, wT, rows, O, I, 1, y);
+  const out = bias ? noGrad(() => y.add(bias)) : y;
+  if (out !== y) y.dispose();
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(out, inputs, (g) => {
+    const res: (Tensor | null)[] = [null, null, null];
+    if (x.requiresGrad) {
+      const dx = Tensor.empty(x.shape); // g [rows, O] @ W [O, I]
+      gemm(
+        { t: g, batchStride: 0, rowStride: O, colStride: 1 },
+        { t: weight, batchStride: 0, rowStride: I, colStride: 1 },
+        rows,
+        I,
+        O,
+        1,
+        dx,
+      );
+      res[0] = dx;
+    }
+    if (weight.requiresGrad) {
+      const dw = Tensor.empty([O, I]); // g^T [O, rows] @ x [rows, I]
+      gemm(
+        { t: g, batchStride: 0, rowStride: 1, colStride: O },
+        { t: x, batchStride: 0, rowStride: I, colStride: 1 },
+        O,
+        I,
+        rows,
+        1,
+        dw,
+      );
+      res[1] = dw;
+    }
+    if (bias?.requiresGrad) {
+      const g2 = g.view([rows, O]);
+      res[2] = sum(g2, 0);
+      g2.dispose();
+    }
+    return res;
+  });
 }

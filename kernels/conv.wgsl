@@ -1,0 +1,24 @@
+// Convolution family: shared parameters and bindings for the three implicit-GEMM hook sets
+// (conv_forward.wgsl, conv_dgrad.wgsl, conv_wgrad.wgsl), each compiled as conv + hooks + gemm.
+// Layout: NCHW activations, conv weight [K, C, KH, KW] (PyTorch). "x" is always the conv's input
+// [N, C, H, W] and "y" its output [N, K, OH, OW]; a transposed conv is the dgrad of the conv whose
+// input is the transposed conv's output, so its weight [in, out, kH, kW] is used unchanged.
+// Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write).
+// No im2col is ever materialised: the hooks compute operand addresses from GEMM indices.
+
+struct Params {
+  N: u32, C: u32, H: u32, W: u32,
+  K: u32, OH: u32, OW: u32, KH: u32,
+  KW: u32, sh: u32, sw: u32, ph: u32,
+  pw: u32, dh: u32, dw: u32, has_bias: u32,
+  // Hook-specific words: dgrad = output phase and tap selection, wgrad = split-K chunk.
+  e0: u32, e1: u32, e2: u32, e3: u32,
+  e4: u32, e5: u32, e6: u32, e7: u32,
+  e8: u32, e9: u32, e10: u32, e11: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> in1: array<f32>;
+@group(0) @binding(2) var<storage, read> in2: array<f32>;
+@group(0) @binding(3) var<storage, read> in3: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;

@@ -1,0 +1,82 @@
+// Instance normalisation over each (n, c) plane of an NCHW tensor, forward and backward.
+// Statistics are two-pass (mean, then the mean of squared deviations): never E[x^2] - E[x]^2,
+// which cancels catastrophically in float32.
+// One workgroup of 64 threads per plane (row = n*C + c, L = H*W elements), tree sums in shared memory.
+// Bindings: 0 = params; 1 = x; 2 = upstream gradient (backward); 3 = gamma; 4 = beta;
+// 5 = output (y or dx); 6 = stats [rows, 2] = (mean, 1/std), written forward, read backward.
+
+struct Params { rows: u32, L: u32, C: u32, affine: u32, eps: f32, pad0: u32, pad1: u32, pad2: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gy: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
+
+var<workgroup> red: array<vec2f, 64>;
+
+// Sums v over the workgroup (two quantities at once); every thread gets the total.
+fn wg_sum(v: vec2f, lid: u32) -> vec2f {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+fn row_of(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+
+@compute @workgroup_size(64)
+fn instnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+                    @builtin(num_workgroups) nwg: vec3u) {
+  let row = row_of(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.L;
+  var s = 0.0;
+  for (var i = lid; i < p.L; i += 64u) { s += x[base + i]; }
+  let mean = wg_sum(vec2f(s, 0.0), lid).x / f32(p.L);
+  var q = 0.0;
+  for (var i = lid; i < p.L; i += 64u) { let d = x[base + i] - mean; q += d * d; }
+  let rstd = inverseSqrt(wg_sum(vec2f(q, 0.0), lid).x / f32(p.L) + p.eps);
+  var a = rstd;
+  var b = -mean * rstd;
+  if (p.affine != 0u) {
+    let c = row % p.C;
+    a = rstd * gamma[c];
+    b = beta[c] - mean * a;
+  }
+  for (var i = lid; i < p.L; i += 64u) { out[base + i] = x[base + i] * a + b; }
+  if (lid == 0u) {
+    stats[row * 2u] = mean;
+    stats[row * 2u + 1u] = rstd;
+  }
+}
+
+// dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = gy * gamma.
+@compute @workgroup_size(64)
+fn instnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+                     @builtin(num_workgroups) nwg: vec3u) {
+  let row = row_of(wid, nwg);
+  if (row >= p.rows) { return; }
+  let base = row * p.L;
+  let mean = stats[row * 2u];
+  let rstd = stats[row * 2u + 1u];
+  var gmul = 1.0;
+  if (p.affine != 0u) { gmul = gamma[row % p.C]; }
+  var acc = vec2f(0.0);
+  for (var i = lid; i < p.L; i += 64u) {
+    let gw = gy[base + i] * gmul;
+    acc += vec2f(gw, gw * (x[base + i] - mean) * rstd);
+  }
+  let m = wg_sum(acc, lid) / f32(p.L);
+  for (var i = lid; i < p.L; i += 64u) {
+    let xhat = (x[base + i] - mean) * rstd;
+    out[base + i] = rstd * (gy[base + i] * gmul - m.x - xhat * m.y);
+  }
+}

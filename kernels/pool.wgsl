@@ -1,0 +1,75 @@
+// 2D average pooling over NCHW planes, forward and backward (PyTorch's AvgPool2d semantics).
+// Bindings: 0 = params, 1 = input (x forward, dy backward), 2 = output (y forward, dx backward).
+// One thread per output element; both directions gather, so no atomics are needed.
+// Divisor: the window size (count_include_pad) or the number of window cells inside the input.
+
+struct Params {
+  planes: u32, H: u32, W: u32, OH: u32,
+  OW: u32, kh: u32, kw: u32, sh: u32,
+  sw: u32, ph: u32, pw: u32, include_pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+// Number of cells dividing output (oh, ow).
+fn divisor(oh: u32, ow: u32) -> f32 {
+  if (p.include_pad != 0u) {
+    // As PyTorch: the window is clipped to the padded input, not to the input.
+    let h0 = i32(oh * p.sh) - i32(p.ph);
+    let w0 = i32(ow * p.sw) - i32(p.pw);
+    let h1 = min(h0 + i32(p.kh), i32(p.H + p.ph));
+    let w1 = min(w0 + i32(p.kw), i32(p.W + p.pw));
+    return f32((h1 - h0) * (w1 - w0));
+  }
+  let h0 = max(i32(oh * p.sh) - i32(p.ph), 0);
+  let w0 = max(i32(ow * p.sw) - i32(p.pw), 0);
+  let h1 = min(i32(oh * p.sh) - i32(p.ph) + i32(p.kh), i32(p.H));
+  let w1 = min(i32(ow * p.sw) - i32(p.pw) + i32(p.kw), i32(p.W));
+  return f32((h1 - h0) * (w1 - w0));
+}
+
+@compute @workgroup_size(64)
+fn avgpool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.planes * p.OH * p.OW) { return; }
+  let plane = i / (p.OH * p.OW);
+  let oh = (i / p.OW) % p.OH;
+  let ow = i % p.OW;
+  var s = 0.0;
+  for (var a = 0u; a < p.kh; a++) {
+    let ih = i32(oh * p.sh + a) - i32(p.ph);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var b = 0u; b < p.kw; b++) {
+      let iw = i32(ow * p.sw + b) - i32(p.pw);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      s += src[(plane * p.H + u32(ih)) * p.W + u32(iw)];
+    }
+  }
+  dst[i] = s / divisor(oh, ow);
+}
+
+// dx[ih, iw] = sum over the outputs whose window holds (ih, iw) of dy / divisor.
+@compute @workgroup_size(64)
+fn avgpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.planes * p.H * p.W) { return; }
+  let plane = i / (p.H * p.W);
+  let ih = i32((i / p.W) % p.H) + i32(p.ph);
+  let iw = i32(i % p.W) + i32(p.pw);
+  // Outputs o with o*s <= i+pad < o*s + k.
+  let oh0 = max((ih - i32(p.kh) + i32(p.sh)) / i32(p.sh), 0);
+  let ow0 = max((iw - i32(p.kw) + i32(p.sw)) / i32(p.sw), 0);
+  let oh1 = min(ih / i32(p.sh), i32(p.OH) - 1);
+  let ow1 = min(iw / i32(p.sw), i32(p.OW) - 1);
+  var s = 0.0;
+  for (var oh = oh0; oh <= oh1; oh++) {
+    if (ih - oh * i32(p.sh) >= i32(p.kh)) { continue; }
+    for (var ow = ow0; ow <= ow1; ow++) {
+      if (iw - ow * i32(p.sw) >= i32(p.kw)) { continue; }
+      s += src[(plane * p.OH + u32(oh)) * p.OW + u32(ow)] / divisor(u32(oh), u32(ow));
+    }
+  }
+  dst[i] = s;
+}

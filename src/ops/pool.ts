@@ -1,0 +1,111 @@
+// Pooling and resampling: avgPool2d (kernels/pool.wgsl), upsample2d and reflectionPad2d
+// (kernels/resample.wgsl), and dropout. Each forward and backward is one gather launch.
+import { noGrad } from '../autograd.ts';
+import { rt } from '../gpu/runtime.ts';
+import { fmt, record, Tensor } from '../tensor.ts';
+import { dropoutMask } from './random.ts';
+
+type Pair = number | [number, number];
+const pair = (v: Pair | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+
+function planes(op: string, x: Tensor): [number, number, number] {
+  if (x.ndim !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
+  return [x.shape[0] * x.shape[1], x.shape[2], x.shape[3]];
+}
+
+function run(file: string, entry: string, params: number[], src: Tensor, dst: Tensor): Tensor {
+  if (dst.size === 0) return dst;
+  const r = rt();
+  r.dispatch({
+    kernel: { files: [file], entry },
+    params,
+    bindings: [src.buffer, dst.buffer],
+    workgroups: r.grid(Math.ceil(dst.size / 64)),
+  });
+  return dst;
+}
+
+export interface AvgPool2dOpts {
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  countIncludePad?: boolean;
+}
+
+/** nn.AvgPool2d (ceil_mode = false). stride defaults to the kernel size, as in PyTorch. */
+export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
+  const [P, H, W] = planes('avgPool2d', x);
+  const [kh, kw] = pair(opts.kernel, 1);
+  const [sh, sw] = pair(opts.stride, 0).map((s, i) => s || [kh, kw][i]);
+  const [ph, pw] = pair(opts.padding, 0);
+  if (
+    [kh, kw, sh, sw].some((v) => !Number.isInteger(v) || v < 1) ||
+    [ph, pw].some((v) => !Number.isInteger(v) || v < 0)
+  ) {
+    throw new Error(`avgPool2d: kernel and stride must be positive integers, padding non-negative`);
+  }
+  if (ph * 2 > kh || pw * 2 > kw)
+    throw new Error(`avgPool2d: padding ${ph}x${pw} must be at most half the kernel ${kh}x${kw}`);
+  const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  if (OH < 1 || OW < 1)
+    throw new Error(`avgPool2d: kernel ${kh}x${kw} is larger than the padded input of ${fmt(x.shape)}`);
+  const include = opts.countIncludePad ?? true;
+  const params = [P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, include ? 1 : 0];
+  const y = run('pool', 'avgpool_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], OH, OW]));
+  return record(y, [x], (g) => [run('pool', 'avgpool_backward', params, g, Tensor.empty(x.shape))]);
+}
+
+export interface Upsample2dOpts {
+  scale: number;
+  mode?: 'nearest' | 'bilinear';
+}
+
+/** nn.Upsample with an integer scale factor; bilinear uses align_corners = false (PyTorch's default). */
+export function upsample2d(x: Tensor, opts: Upsample2dOpts): Tensor {
+  const [P, H, W] = planes('upsample2d', x);
+  const s = opts.scale;
+  const mode = opts.mode ?? 'nearest';
+  if (!Number.isInteger(s) || s < 1)
+    throw new Error(`upsample2d: scale must be a positive integer, got ${s}`);
+  if (mode !== 'nearest' && mode !== 'bilinear') throw new Error(`upsample2d: unknown mode '${mode}'`);
+  const params = [P, H, W, H * s, W * s, s, 0, 0];
+  const y = run(
+    'resample',
+    `upsample_${mode}_forward`,
+    params,
+    x,
+    Tensor.empty([x.shape[0], x.shape[1], H * s, W * s]),
+  );
+  return record(y, [x], (g) => [
+    run('resample', `upsample_${mode}_backward`, params, g, Tensor.empty(x.shape)),
+  ]);
+}
+
+/** nn.ReflectionPad2d: pad = all sides, or [left, right, top, bottom] as PyTorch. */
+export function reflectionPad2d(x: Tensor, pad: number | [number, number, number, number]): Tensor {
+  const [P, H, W] = planes('reflectionPad2d', x);
+  const [l, r, t, b] = typeof pad === 'number' ? [pad, pad, pad, pad] : pad;
+  if ([l, r, t, b].some((v) => !Number.isInteger(v) || v < 0))
+    throw new Error('reflectionPad2d: padding must be non-negative integers');
+  if (l >= W || r >= W || t >= H || b >= H) {
+    throw new Error(
+      `reflectionPad2d: padding (${l}, ${r}, ${t}, ${b}) must be smaller than the input size ${H}x${W}`,
+    );
+  }
+  const OH = H + t + b;
+  const OW = W + l + r;
+  const params = [P, H, W, OH, OW, 1, t, l];
+  const y = run('resample', 'reflect_pad_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], OH, OW]));
+  return record(y, [x], (g) => [run('resample', 'reflect_pad_backward', params, g, Tensor.empty(x.shape))]);
+}
+
+/** Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity when not training. */
+export function dropout(x: Tensor, p: number, opts: { seed?: number; training?: boolean } = {}): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (opts.training === false || p === 0) return x.clone();
+  const mask = dropoutMask(x.shape, p, { seed: opts.seed });
+  const y = noGrad(() => x.mul(mask));
+  return record(y, [x], (g) => [g.mul(mask)], [mask]);
+}

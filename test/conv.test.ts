@@ -1,0 +1,114 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '../src/index.ts';
+import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
+import * as NR from './nn-reference.ts';
+
+test.before(setup);
+
+// [name, input shape, weight shape, geometry]; covers every conv shape BicycleGAN uses plus odd sizes.
+const convCases: [string, number[], number[], NR.ConvGeom][] = [
+  ['4x4 s2 p1 down (U-Net, D)', [2, 3, 8, 8], [4, 3, 4, 4], { stride: 2, padding: 1 }],
+  ['4x4 s2 p1 down, odd size 9x7', [1, 2, 9, 7], [3, 2, 4, 4], { stride: 2, padding: 1 }],
+  ['4x4 s1 p1 (PatchGAN tail)', [1, 6, 6, 5], [1, 6, 4, 4], { stride: 1, padding: 1 }],
+  ['3x3 s1 p1', [2, 9, 5, 5], [6, 9, 3, 3], { stride: 1, padding: 1 }],
+  ['1x1', [2, 3, 4, 3], [5, 3, 1, 1], {}],
+  ['7x7 s1 p3', [1, 1, 7, 7], [2, 1, 7, 7], { stride: 1, padding: 3 }],
+  ['3x3 dilation 2', [1, 2, 7, 6], [3, 2, 3, 3], { dilation: 2, padding: 2 }],
+  ['3x3 s3 no padding', [1, 2, 10, 8], [2, 2, 3, 3], { stride: 3 }],
+];
+
+for (const [name, xs, ws, geom] of convCases) {
+  test(`conv2d ${name}: forward and input/weight/bias gradients`, async () => {
+    const x = randomNd(xs, xs[1] + 1);
+    const w = randomNd(ws, ws[0] + 2, -0.5, 0.5);
+    const b = randomNd([ws[0]], 3);
+    await checkOp({
+      inputs: [x, w, b],
+      ref: ([a, k, c]) => NR.conv2d(a, k, c, geom),
+      gpu: ([a, k, c]) => T.conv2d(a, k, c, geom),
+      fwdTol: { atol: 1e-5, rtol: 1e-4 },
+      gradTol: { atol: 2e-4, rtol: 2e-3 },
+    });
+  });
+}
+
+const convTCases: [string, number[], number[], NR.ConvGeom][] = [
+  ['4x4 s2 p1 up (U-Net)', [2, 3, 4, 4], [3, 4, 4, 4], { stride: 2, padding: 1 }],
+  ['4x4 s2 p1 up, odd size 3x5', [1, 6, 3, 5], [6, 3, 4, 4], { stride: 2, padding: 1 }],
+  ['3x3 s2 p1 output padding 1', [1, 2, 4, 3], [2, 9, 3, 3], { stride: 2, padding: 1, outputPadding: 1 }],
+  ['3x3 s1 p1', [1, 3, 5, 4], [3, 2, 3, 3], { stride: 1, padding: 1 }],
+  ['1x1', [2, 3, 3, 3], [3, 1, 1, 1], {}],
+  ['3x3 s2 dilation 2', [1, 2, 4, 4], [2, 3, 3, 3], { stride: 2, dilation: 2 }],
+  ['5x5 s3 p2', [1, 1, 3, 3], [1, 2, 5, 5], { stride: 3, padding: 2 }],
+];
+
+for (const [name, xs, ws, geom] of convTCases) {
+  test(`convTranspose2d ${name}: forward and all three gradients`, async () => {
+    const x = randomNd(xs, xs[1] + 4);
+    const w = randomNd(ws, ws[1] + 5, -0.5, 0.5);
+    const b = randomNd([ws[1]], 6);
+    await checkOp({
+      inputs: [x, w, b],
+      ref: ([a, k, c]) => NR.convTranspose2d(a, k, c, geom),
+      gpu: ([a, k, c]) => T.convTranspose2d(a, k, c, geom),
+      fwdTol: { atol: 1e-5, rtol: 1e-4 },
+      gradTol: { atol: 2e-4, rtol: 2e-3 },
+    });
+  });
+}
+
+test('conv2d without bias, and a large reduction (split-K weight gradient)', async () => {
+  await checkOp({
+    inputs: [randomNd([2, 4, 32, 32], 1), randomNd([3, 4, 4, 4], 2, -0.3, 0.3)],
+    ref: ([a, k]) => NR.conv2d(a, k, null, { stride: 2, padding: 1 }),
+    gpu: ([a, k]) => T.conv2d(a, k, null, { stride: 2, padding: 1 }),
+    grad: [false, true],
+    fwdTol: { atol: 1e-4, rtol: 1e-4 },
+    gradTol: { atol: 1e-3, rtol: 2e-3 },
+  });
+});
+
+test('conv2d forward at a U-Net layer size (64 -> 128 channels, 32x32)', async () => {
+  const x = randomNd([1, 64, 32, 32], 3);
+  const w = randomNd([128, 64, 4, 4], 4, -0.1, 0.1);
+  const y = T.conv2d(toTensor(x), toTensor(w), null, { stride: 2, padding: 1 });
+  const ref = NR.conv2d(x, w, null, { stride: 2, padding: 1 });
+  const got = await y.data();
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.data[i]));
+  assert.ok(worst < 1e-4, `max error ${worst}`);
+});
+
+test('conv shape errors name the problem before any GPU work', () => {
+  const x = T.zeros([1, 3, 8, 8]);
+  const [w2, w11, w3, b5, wt, one, x3] = [
+    [4, 2, 3, 3],
+    [4, 3, 11, 11],
+    [4, 3, 3, 3],
+    [5],
+    [2, 3, 4, 4],
+    [1, 1, 1, 1],
+    [3, 8, 8],
+  ].map((s) => T.zeros(s));
+  const before = T.deviceStats().dispatches;
+  assert.throws(
+    () => T.conv2d(x, w2),
+    /conv2d: input \[1, 3, 8, 8\] has 3 channels but weight \[4, 2, 3, 3\] expects 2/,
+  );
+  assert.throws(() => T.conv2d(x, w11), /conv2d: kernel 11x11 .* is larger than the padded input 8x8/);
+  assert.throws(() => T.conv2d(x3, w3), /conv2d: input must be \[N, C, H, W\], got \[3, 8, 8\]/);
+  assert.throws(() => T.conv2d(x, w3, b5), /conv2d: bias of shape \[5\] does not match 4 output channels/);
+  assert.throws(
+    () => T.convTranspose2d(x, wt),
+    /convTranspose2d: input \[1, 3, 8, 8\] has 3 channels but weight \[2, 3, 4, 4\] expects 2/,
+  );
+  assert.throws(
+    () => T.convTranspose2d(one, one, null, { padding: 1 }),
+    /convTranspose2d: output size -1x-1 .* is less than 1/,
+  );
+  assert.throws(() => T.conv2d(x, w3, null, { stride: 0 }), /conv2d: stride must be an integer >= 1/);
+  assert.is(T.deviceStats().dispatches, before, 'no GPU work was recorded');
+});
+
+test.run();
