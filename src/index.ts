@@ -72,3 +72,6 @@ export function deviceStats() {
 export function sync(): Promise<void> {
   return rt().sync();
 }
+export * as nn from './nn/index.ts';
+export { Adam } from './optim/adam.ts';
+export * as optim from './optim/index.ts';

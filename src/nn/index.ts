@@ -1,0 +1,23 @@
+// torch.nn's counterpart: Module, layers, losses and initialisers (as `nn.init`).
+export * as init from './init.ts';
+export { type InitType, initWeights } from './init.ts';
+export {
+  Identity,
+  isModule,
+  LeakyReLU,
+  Linear,
+  type LinearOpts,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  Tanh,
+} from './layers.ts';
+export { bceWithLogitsLoss, type GanMode, ganLoss, klLoss, l1Loss, mseLoss } from './losses.ts';
+export {
+  type AnyModule,
+  type HostTensor,
+  type LayerKind,
+  type LoadResult,
+  Module,
+  type StateValue,
+} from './module.ts';

@@ -1,0 +1,136 @@
+// Layers that need no convolution: Linear, the activations, Identity and Sequential.
+// Parameter names and default initialisation follow torch.nn, so state dicts line up with PyTorch's.
+import { linear } from '../ops/matmul.ts';
+import { rand } from '../ops/random.ts';
+import type { Tensor } from '../tensor.ts';
+import { type AnyModule, type LayerKind, Module } from './module.ts';
+
+export interface LinearOpts {
+  /** Seed of the default initialisation (otherwise the global stream of manualSeed). */
+  seed?: number;
+}
+
+/**
+ * y = x @ W^T + b with W of shape [out, in] and b of shape [out], as torch.nn.Linear; x is [..., in].
+ * Default initialisation as PyTorch: W and b uniform on +-1/sqrt(in).
+ */
+export class Linear extends Module {
+  override readonly kind: LayerKind = 'linear';
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    bias = true,
+    opts: LinearOpts = {},
+  ) {
+    super();
+    for (const [what, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new Error(`Linear: ${what} must be a positive integer, got ${v}`);
+    }
+    const bound = 1 / Math.sqrt(inFeatures);
+    const seed = opts.seed;
+    this.weight = this.registerParameter(
+      'weight',
+      rand([outFeatures, inFeatures], { seed, low: -bound, high: bound }),
+    );
+    this.bias = this.registerParameter(
+      'bias',
+      bias
+        ? rand([outFeatures], {
+            seed: seed === undefined ? undefined : seed + 0x51ed,
+            low: -bound,
+            high: bound,
+          })
+        : null,
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}
+
+/** max(x, 0). */
+export class ReLU extends Module {
+  override readonly kind: LayerKind = 'activation';
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** x for x > 0, slope * x otherwise (torch's default slope 0.01; BicycleGAN uses 0.2). */
+export class LeakyReLU extends Module {
+  override readonly kind: LayerKind = 'activation';
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.leakyRelu(this.negativeSlope);
+  }
+}
+
+export class Tanh extends Module {
+  override readonly kind: LayerKind = 'activation';
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+export class Sigmoid extends Module {
+  override readonly kind: LayerKind = 'activation';
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+
+/** Returns its input (the same tensor). */
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Applies its modules in order; they are named '0', '1', ... as in torch.nn.Sequential. */
+export class Sequential extends Module {
+  override readonly kind: LayerKind = 'container';
+  private readonly layers: Module[] = [];
+
+  constructor(...modules: Module[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  /** Adds a module at the end, named by its index. */
+  append(m: Module): this {
+    this.layers.push(this.registerModule(String(this.layers.length), m));
+    return this;
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The i-th module (negative counts from the end). */
+  at(i: number): Module {
+    const m = this.layers.at(i);
+    if (!m) throw new Error(`Sequential: index ${i} out of range for ${this.layers.length} modules`);
+    return m;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const m of this.layers) h = m.call(h);
+    return h;
+  }
+}
+
+/** Type guard for code walking module trees. */
+export function isModule(x: unknown): x is AnyModule {
+  return x instanceof Module;
+}

@@ -1,0 +1,45 @@
+// Losses, composed from differentiable ops so their gradients come from autograd.
+// Targets may be tensors (broadcast against the prediction) or numbers.
+import type { Tensor } from '../tensor.ts';
+
+/** mean |x - y| (torch.nn.L1Loss). */
+export function l1Loss(x: Tensor, y: Tensor | number): Tensor {
+  return x.sub(y).abs().mean();
+}
+
+/** mean (x - y)^2 (torch.nn.MSELoss). */
+export function mseLoss(x: Tensor, y: Tensor | number): Tensor {
+  return x.sub(y).square().mean();
+}
+
+/**
+ * mean of BCE(sigmoid(x), y) from logits x, in the stable form of torch.nn.BCEWithLogitsLoss:
+ * max(x, 0) - x * y + log(1 + exp(-|x|)).
+ */
+export function bceWithLogitsLoss(x: Tensor, y: Tensor | number): Tensor {
+  const softplusNegAbs = x.abs().neg().exp().add(1).log();
+  return x.maximum(0).sub(x.mul(y)).add(softplusNegAbs).mean();
+}
+
+export type GanMode = 'lsgan' | 'vanilla';
+
+/**
+ * BicycleGAN's GANLoss over one or several discriminator outputs (multi-scale D): the sum over outputs
+ * of MSE (lsgan) or BCE-with-logits (vanilla) against 1 (targetIsReal) or 0.
+ */
+export function ganLoss(outputs: Tensor | Tensor[], targetIsReal: boolean, mode: GanMode = 'lsgan'): Tensor {
+  const list = Array.isArray(outputs) ? outputs : [outputs];
+  if (list.length === 0) throw new Error('ganLoss: no discriminator outputs');
+  if (mode !== 'lsgan' && mode !== 'vanilla')
+    throw new Error(`ganLoss: unknown mode '${mode}' (lsgan or vanilla)`);
+  const target = targetIsReal ? 1 : 0;
+  const f = mode === 'lsgan' ? mseLoss : bceWithLogitsLoss;
+  let total = f(list[0], target);
+  for (let i = 1; i < list.length; i++) total = total.add(f(list[i], target));
+  return total;
+}
+
+/** KL(N(mu, exp(logvar)) || N(0, 1)) summed over every element: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)). */
+export function klLoss(mu: Tensor, logvar: Tensor): Tensor {
+  return logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum().mul(-0.5);
+}

@@ -1,0 +1,265 @@
+// Module: the base of every layer and network, shaped like torch.nn.Module.
+// A module owns named parameters (trainable tensors), buffers (non-trainable state such as BatchNorm's
+// running statistics) and submodules. Names are registered explicitly, once, in the constructor:
+//   this.weight = this.registerParameter('weight', randn([out, inp]));
+//   this.body = this.registerModule('body', new Sequential(...));
+// and the dotted names PyTorch uses ('down.1.weight') follow from the registration names.
+// Parameters and buffers are exempt from tidy() scopes; dispose() frees them.
+import { keep, noGrad } from '../autograd.ts';
+import { fmt, numel, type Shape, Tensor } from '../tensor.ts';
+
+/**
+ * What a layer is, for code that treats layers by type (initWeights). Layers added later set it too:
+ * Conv2d/ConvTranspose2d 'conv', BatchNorm2d 'batchnorm', InstanceNorm2d 'norm'.
+ */
+export type LayerKind = 'conv' | 'linear' | 'batchnorm' | 'norm' | 'activation' | 'container' | 'other';
+
+/** A tensor's values on the host, as a checkpoint holds them. */
+export interface HostTensor {
+  shape: Shape;
+  data: Float32Array;
+}
+
+/** What loadStateDict accepts per name: a GPU tensor or host values. */
+export type StateValue = Tensor | HostTensor;
+
+export interface LoadResult {
+  /** Names the module has and the dict lacked (only possible with strict: false). */
+  missingKeys: string[];
+  /** Names the dict had and the module lacks (only possible with strict: false). */
+  unexpectedKeys: string[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the most general module, whatever its forward takes.
+export type AnyModule = Module<any[], any>;
+
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
+  /** The layer's type, for initialisers; subclasses override it. */
+  readonly kind: LayerKind = 'other';
+  /** Training mode (Dropout, BatchNorm statistics); set with train()/eval() on the whole tree. */
+  training = true;
+  readonly #params = new Map<string, Tensor | null>();
+  readonly #buffers = new Map<string, { t: Tensor | null; persistent: boolean }>();
+  readonly #children = new Map<string, AnyModule>();
+
+  abstract forward(...inputs: In): Out;
+
+  /** Runs forward (the module(x) of PyTorch). */
+  call(...inputs: In): Out {
+    return this.forward(...inputs);
+  }
+
+  // ---- registration ----
+
+  private checkName(name: string, what: string): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new Error(
+        `${this.constructor.name}: ${what} name must be a non-empty string without '.', got '${name}'`,
+      );
+    }
+    if (this.#params.has(name) || this.#buffers.has(name) || this.#children.has(name)) {
+      throw new Error(`${this.constructor.name}: '${name}' is already registered`);
+    }
+  }
+
+  /** Adds a trainable tensor under `name` (null: an absent optional parameter, like bias=False). */
+  registerParameter<T extends Tensor | null>(name: string, t: T): T {
+    this.checkName(name, 'parameter');
+    if (t) {
+      keep(t);
+      t.requiresGrad = true;
+    }
+    this.#params.set(name, t);
+    return t;
+  }
+
+  /** Adds a non-trainable tensor; persistent buffers are part of stateDict (running statistics). */
+  registerBuffer<T extends Tensor | null>(name: string, t: T, opts: { persistent?: boolean } = {}): T {
+    this.checkName(name, 'buffer');
+    if (t) keep(t);
+    this.#buffers.set(name, { t, persistent: opts.persistent ?? true });
+    return t;
+  }
+
+  /** Adds a submodule; its parameters are named `${name}.${their name}`. */
+  registerModule<M extends AnyModule>(name: string, m: M): M {
+    this.checkName(name, 'submodule');
+    if (!(m instanceof Module))
+      throw new Error(`${this.constructor.name}: submodule '${name}' is not a Module`);
+    this.#children.set(name, m);
+    return m;
+  }
+
+  /** This module's own parameter (not a submodule's), or null when absent. */
+  getParameter(name: string): Tensor | null {
+    return this.#params.get(name) ?? null;
+  }
+
+  getBuffer(name: string): Tensor | null {
+    return this.#buffers.get(name)?.t ?? null;
+  }
+
+  getModule(name: string): AnyModule | null {
+    return this.#children.get(name) ?? null;
+  }
+
+  // ---- traversal ----
+
+  /** Direct submodules with their names, in registration order. */
+  namedChildren(): [string, AnyModule][] {
+    return [...this.#children];
+  }
+
+  /** This module and all below it, pre-order, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [[prefix, this]];
+    for (const [name, m] of this.#children) out.push(...m.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  modules(): AnyModule[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Calls fn on every module of the tree, children first (as torch's Module.apply). */
+  apply(fn: (m: AnyModule) => void): this {
+    for (const m of this.#children.values()) m.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Every parameter with its dotted name ('down.1.weight'), each tensor once, PyTorch's order. */
+  namedParameters(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, t] of m.#params) {
+        if (!t || seen.has(t)) continue;
+        seen.add(t);
+        out.push([prefix ? `${prefix}.${name}` : name, t]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Every buffer with its dotted name (persistent ones only unless asked). */
+  namedBuffers(opts: { all?: boolean } = {}): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.#buffers) {
+        if (!b.t || seen.has(b.t) || !(b.persistent || opts.all)) continue;
+        seen.add(b.t);
+        out.push([prefix ? `${prefix}.${name}` : name, b.t]);
+      }
+    }
+    return out;
+  }
+
+  /** The number of trainable values. */
+  numParameters(): number {
+    return this.parameters().reduce((n, t) => n + t.size, 0);
+  }
+
+  // ---- modes and gradients ----
+
+  /** Sets training mode on this module and every submodule. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Freezes (false) or unfreezes every parameter, as torch's requires_grad_. */
+  requiresGrad(flag = true): this {
+    for (const t of this.parameters()) t.requiresGrad = flag;
+    return this;
+  }
+
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void {
+    for (const t of this.parameters()) t.zeroGrad();
+  }
+
+  /** Frees every parameter, gradient and buffer of the tree. */
+  dispose(): void {
+    for (const [, m] of this.namedModules()) {
+      for (const t of m.#params.values()) {
+        t?.zeroGrad();
+        t?.dispose();
+      }
+      for (const b of m.#buffers.values()) b.t?.dispose();
+    }
+  }
+
+  // ---- state ----
+
+  /** Parameters then persistent buffers by dotted name: the live tensors, not copies. */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, t] of [...this.namedParameters(), ...this.namedBuffers()]) out[name] = t;
+    return out;
+  }
+
+  /**
+   * Copies values into the parameters and buffers. Every name and shape is checked first and all
+   * problems are reported in one error; on error nothing is changed. strict (default true) also
+   * rejects missing and unexpected names; shape mismatches are always errors.
+   */
+  loadStateDict(
+    dict: Record<string, StateValue>,
+    opts: { strict?: boolean; source?: string } = {},
+  ): LoadResult {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(dict, k));
+    const unexpectedKeys = Object.keys(dict).filter((k) => !Object.hasOwn(own, k));
+    const problems: string[] = [];
+    if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
+    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+    const assignments: [Tensor, StateValue][] = [];
+    const shapeProblems: string[] = [];
+    for (const [name, target] of Object.entries(own)) {
+      if (!Object.hasOwn(dict, name)) continue;
+      const v = dict[name];
+      const bad = valueProblem(v, target.shape);
+      if (bad) shapeProblems.push(`${name}: ${bad}`);
+      else assignments.push([target, v]);
+    }
+    if (shapeProblems.length) problems.push(`shape mismatches: ${shapeProblems.join('; ')}`);
+    if (problems.length) {
+      const where = opts.source ? ` from ${opts.source}` : '';
+      throw new Error(
+        `loadStateDict: cannot load${where} into ${this.constructor.name} (nothing was changed): ${problems.join('. ')}`,
+      );
+    }
+    noGrad(() => {
+      for (const [target, v] of assignments) target.assign(v instanceof Tensor ? v : v.data);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+}
+
+/** Why `v` cannot be loaded into a tensor of shape `shape`, or null. */
+function valueProblem(v: StateValue, shape: Shape): string | null {
+  if (v instanceof Tensor) {
+    if (v.isDisposed) return 'the given tensor was disposed';
+    return sameShape(v.shape, shape) ? null : `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
+  }
+  if (!v || !Array.isArray(v.shape) || !(v.data instanceof Float32Array))
+    return 'not a tensor or {shape, data}';
+  if (!sameShape(v.shape, shape)) return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
+  if (v.data.length !== numel(shape)) return `${v.data.length} values for shape ${fmt(shape)}`;
+  return null;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

@@ -1,0 +1,309 @@
+// Adam, exactly as torch.optim.Adam (amsgrad=False, maximize=False): the update runs in
+// kernels/adam.wgsl, in place on each parameter and its moment buffers, with no readback.
+import { keep } from '../autograd.ts';
+import { f32bits, rt } from '../gpu/runtime.ts';
+import type { StateValue } from '../nn/module.ts';
+import { zeros } from '../ops/creation.ts';
+import { fmt, numel, type Shape, Tensor } from '../tensor.ts';
+
+export interface AdamOptions {
+  /** Learning rate (default 1e-3); mutable later through `optimizer.lr` or a group's `lr`. */
+  lr?: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
+  betas?: [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps?: number;
+  /** L2 penalty added to the gradient, as torch.optim.Adam (not AdamW). Default 0. */
+  weightDecay?: number;
+}
+
+/** Parameters as a list, or with names (module.namedParameters()); names key the saved state. */
+export type ParamList = Tensor[] | [string, Tensor][];
+
+export interface ParamGroupSpec extends AdamOptions {
+  params: ParamList;
+}
+
+export interface ParamGroup {
+  params: Tensor[];
+  /** The state key of each parameter: its name, or its index over all groups. */
+  names: string[];
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+/** One parameter's state with the moment estimates as GPU tensors or host values. */
+export interface AdamParamState<V = StateValue> {
+  step: number;
+  expAvg: V;
+  expAvgSq: V;
+}
+
+export interface AdamStateDict<V = StateValue> {
+  groups: { lr: number; betas: [number, number]; eps: number; weightDecay: number; params: string[] }[];
+  /** By parameter name; parameters never stepped have no entry. */
+  state: Record<string, AdamParamState<V>>;
+}
+
+interface Slot {
+  step: number;
+  m: Tensor;
+  v: Tensor;
+}
+
+function checkOptions(o: AdamOptions, where: string): void {
+  const bad = (msg: string) => {
+    throw new Error(`Adam${where}: ${msg}`);
+  };
+  if (o.lr !== undefined && !(o.lr >= 0)) bad(`invalid learning rate ${o.lr}`);
+  if (o.eps !== undefined && !(o.eps >= 0)) bad(`invalid epsilon ${o.eps}`);
+  if (o.betas !== undefined) {
+    if (!Array.isArray(o.betas) || o.betas.length !== 2) bad(`betas must be [beta1, beta2]`);
+    o.betas.forEach((b, i) => {
+      if (!(b >= 0 && b < 1)) bad(`invalid beta parameter at index ${i}: ${b}`);
+    });
+  }
+  if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) bad(`invalid weightDecay ${o.weightDecay}`);
+}
+
+function isNamed(list: ParamList): list is [string, Tensor][] {
+  return list.length > 0 && Array.isArray(list[0]);
+}
+
+export class Adam {
+  readonly paramGroups: ParamGroup[] = [];
+  private readonly slots = new Map<Tensor, Slot>();
+
+  constructor(params: ParamList | ParamGroupSpec[], opts: AdamOptions = {}) {
+    checkOptions(opts, '');
+    const defaults = {
+      lr: opts.lr ?? 1e-3,
+      betas: [...(opts.betas ?? [0.9, 0.999])] as [number, number],
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0,
+    };
+    const specs: ParamGroupSpec[] =
+      params.length > 0 && !(params[0] instanceof Tensor) && !Array.isArray(params[0])
+        ? (params as ParamGroupSpec[])
+        : [{ params: params as ParamList }];
+    const seen = new Set<Tensor>();
+    const names = new Set<string>();
+    let index = 0;
+    specs.forEach((spec, gi) => {
+      checkOptions(spec, ` (group ${gi})`);
+      const named = isNamed(spec.params);
+      const group: ParamGroup = {
+        params: [],
+        names: [],
+        lr: spec.lr ?? defaults.lr,
+        betas: [...(spec.betas ?? defaults.betas)] as [number, number],
+        eps: spec.eps ?? defaults.eps,
+        weightDecay: spec.weightDecay ?? defaults.weightDecay,
+      };
+      for (const item of spec.params) {
+        const [name, t] = named ? (item as [string, Tensor]) : [String(index), item as Tensor];
+        index++;
+        if (!(t instanceof Tensor)) throw new Error(`Adam: parameter ${name} is not a Tensor`);
+        if (seen.has(t)) throw new Error(`Adam: parameter ${name} appears more than once`);
+        if (names.has(name)) throw new Error(`Adam: two parameters are named '${name}'`);
+        seen.add(t);
+        names.add(name);
+        group.params.push(t);
+        group.names.push(name);
+      }
+      this.paramGroups.push(group);
+    });
+    if (index === 0) throw new Error('Adam: got an empty parameter list');
+  }
+
+  /** The learning rate of the first group. */
+  get lr(): number {
+    return this.paramGroups[0].lr;
+  }
+
+  /** Sets the learning rate of every group. */
+  set lr(value: number) {
+    if (!(value >= 0)) throw new Error(`Adam: invalid learning rate ${value}`);
+    for (const g of this.paramGroups) g.lr = value;
+  }
+
+  /** One update of every parameter that has a gradient (others are skipped, as torch). */
+  step(): void {
+    const r = rt();
+    for (const group of this.paramGroups) {
+      const [beta1, beta2] = group.betas;
+      group.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g) return;
+        if (g.size !== p.size) {
+          throw new Error(`Adam: gradient ${fmt(g.shape)} of parameter ${group.names[i]} ${fmt(p.shape)}`);
+        }
+        let s = this.slots.get(p);
+        if (!s) {
+          s = { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
+          this.slots.set(p, s);
+        }
+        s.step++;
+        if (p.size === 0) return;
+        const stepSize = group.lr / (1 - beta1 ** s.step);
+        const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
+        r.dispatch({
+          kernel: { files: ['adam'], entry: 'adam' },
+          params: [
+            p.size,
+            0,
+            0,
+            0,
+            f32bits(stepSize),
+            f32bits(1 - beta1),
+            f32bits(beta2),
+            f32bits(1 - beta2),
+            f32bits(group.eps),
+            f32bits(group.weightDecay),
+            f32bits(bc2Sqrt),
+            0,
+          ],
+          bindings: [p.buffer, g.buffer, s.m.buffer, s.v.buffer],
+          workgroups: r.grid(Math.ceil(p.size / 64)),
+        });
+      });
+    }
+  }
+
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void {
+    for (const g of this.paramGroups) for (const p of g.params) p.zeroGrad();
+  }
+
+  /** Hyperparameters, and per stepped parameter its step and the live moment tensors (not copies). */
+  stateDict(): AdamStateDict<Tensor> {
+    const state: Record<string, AdamParamState<Tensor>> = {};
+    for (const g of this.paramGroups) {
+      g.params.forEach((p, i) => {
+        const s = this.slots.get(p);
+        if (s) state[g.names[i]] = { step: s.step, expAvg: s.m, expAvgSq: s.v };
+      });
+    }
+    return {
+      groups: this.paramGroups.map((g) => ({
+        lr: g.lr,
+        betas: [...g.betas] as [number, number],
+        eps: g.eps,
+        weightDecay: g.weightDecay,
+        params: [...g.names],
+      })),
+      state,
+    };
+  }
+
+  /**
+   * Restores hyperparameters and state. Everything is checked first (group layout, parameter names,
+   * shapes, steps) and all problems are reported in one error; on error nothing changes.
+   */
+  loadStateDict(sd: AdamStateDict, opts: { source?: string } = {}): void {
+    const problems: string[] = [];
+    const byName = new Map<string, Tensor>();
+    for (const g of this.paramGroups) g.params.forEach((p, i) => byName.set(g.names[i], p));
+    if (!sd || !Array.isArray(sd.groups) || typeof sd.state !== 'object' || sd.state === null) {
+      problems.push('not an Adam state dict ({groups, state})');
+    } else {
+      if (sd.groups.length !== this.paramGroups.length) {
+        problems.push(`${sd.groups.length} parameter groups, the optimizer has ${this.paramGroups.length}`);
+      } else {
+        sd.groups.forEach((g, gi) => {
+          const mine = this.paramGroups[gi].names;
+          if (!Array.isArray(g.params) || g.params.join('\u0000') !== mine.join('\u0000')) {
+            problems.push(
+              `group ${gi} holds parameters [${(g.params ?? []).join(', ')}], the optimizer's are [${mine.join(', ')}]`,
+            );
+          }
+          try {
+            checkOptions(g, ` (group ${gi})`);
+            if ([g.lr, g.eps, g.weightDecay].some((v) => typeof v !== 'number'))
+              throw new Error('missing options');
+          } catch (e) {
+            problems.push(`group ${gi}: ${(e as Error).message}`);
+          }
+        });
+      }
+      for (const [name, s] of Object.entries(sd.state)) {
+        const p = byName.get(name);
+        if (!p) {
+          problems.push(`state for unknown parameter '${name}'`);
+          continue;
+        }
+        if (!s || !Number.isInteger(s.step) || s.step < 1)
+          problems.push(`${name}: step must be a positive integer`);
+        for (const [what, v] of [
+          ['exp_avg', s?.expAvg],
+          ['exp_avg_sq', s?.expAvgSq],
+        ] as const) {
+          const bad = tensorProblem(v, p.shape);
+          if (bad) problems.push(`${name}.${what}: ${bad}`);
+        }
+      }
+    }
+    if (problems.length) {
+      const where = opts.source ? ` from ${opts.source}` : '';
+      throw new Error(
+        `Adam.loadStateDict: cannot load${where} (nothing was changed): ${problems.join('; ')}`,
+      );
+    }
+    sd.groups.forEach((g, gi) => {
+      const mine = this.paramGroups[gi];
+      mine.lr = g.lr;
+      mine.betas = [...g.betas] as [number, number];
+      mine.eps = g.eps;
+      mine.weightDecay = g.weightDecay;
+    });
+    // Copies first: the dict may hold this optimizer's own moment tensors.
+    const fresh = Object.entries(sd.state).map(([name, s]) => {
+      const p = byName.get(name)!;
+      const m = keep(zeros(p.shape)).assign(toValues(s.expAvg));
+      const v = keep(zeros(p.shape)).assign(toValues(s.expAvgSq));
+      return [p, { step: s.step, m, v }] as const;
+    });
+    this.disposeState();
+    for (const [p, slot] of fresh) this.slots.set(p, slot);
+  }
+
+  /** The step count of a parameter (0 before its first update). */
+  stepOf(p: Tensor): number {
+    return this.slots.get(p)?.step ?? 0;
+  }
+
+  private disposeState(): void {
+    for (const s of this.slots.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    this.slots.clear();
+  }
+
+  /** Frees the moment buffers (the parameters are not the optimizer's to free). */
+  dispose(): void {
+    this.disposeState();
+  }
+}
+
+function toValues(v: StateValue): Float32Array | Tensor {
+  return v instanceof Tensor ? v : v.data;
+}
+
+function tensorProblem(v: StateValue | undefined, shape: Shape): string | null {
+  if (v instanceof Tensor) {
+    if (v.isDisposed) return 'the given tensor was disposed';
+    if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+      return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
+    }
+    return null;
+  }
+  if (!v || !Array.isArray(v.shape) || !(v.data instanceof Float32Array)) return 'missing or not a tensor';
+  if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+    return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
+  }
+  if (v.data.length !== numel(shape)) return `${v.data.length} values for shape ${fmt(shape)}`;
+  return null;
+}
