@@ -72,6 +72,7 @@ export function deviceStats() {
 export function sync(): Promise<void> {
   return rt().sync();
 }
+export * as io from './io/index.ts';
 export * as nn from './nn/index.ts';
 export { Adam } from './optim/adam.ts';
 export * as optim from './optim/index.ts';

@@ -1,0 +1,135 @@
+// Checkpoints of modules and optimizers as safetensors bytes (pure: no file system; browser-safe).
+// Module file: one tensor per stateDict() name (parameters, then persistent buffers), so PyTorch's
+// load_file gives a dict with PyTorch's names. Optimizer file: '<param>.exp_avg' and
+// '<param>.exp_avg_sq' per stepped parameter, hyperparameters and steps as JSON in the metadata.
+// Metadata values are strings; other values given are stored as JSON.
+import type { AnyModule, HostTensor } from '../nn/module.ts';
+import type { Adam, AdamStateDict } from '../optim/adam.ts';
+import type { Tensor } from '../tensor.ts';
+import { parse, serialize } from './safetensors.ts';
+
+export const FORMAT_VERSION = '1';
+const MODULE_FORMAT = 'bicycle-webgpu/module';
+const ADAM_FORMAT = 'bicycle-webgpu/adam';
+const RESERVED = ['format', 'format_version', 'optimizer'];
+
+/** Extra metadata: strings are stored as they are, anything else as JSON (epoch, step, options...). */
+export type MetadataInput = Record<string, unknown>;
+
+function stringify(metadata: MetadataInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    if (RESERVED.includes(k)) throw new Error(`checkpoint: metadata key '${k}' is reserved`);
+    if (v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+async function readAll(named: [string, Tensor][]): Promise<Record<string, HostTensor>> {
+  const datas = await Promise.all(named.map(([, t]) => t.data()));
+  const out: Record<string, HostTensor> = {};
+  named.forEach(([name, t], i) => {
+    out[name] = { shape: [...t.shape], data: datas[i] };
+  });
+  return out;
+}
+
+/** The module's state dict as safetensors bytes (reads the tensors back from the GPU). */
+export async function moduleToBytes(module: AnyModule, metadata: MetadataInput = {}): Promise<Uint8Array> {
+  const meta = { ...stringify(metadata), format: MODULE_FORMAT, format_version: FORMAT_VERSION };
+  return serialize(await readAll(Object.entries(module.stateDict())), meta);
+}
+
+function checkFormat(meta: Record<string, string>, want: string, fileName: string): void {
+  const fail = (msg: string): never => {
+    throw new Error(`checkpoint ${fileName}: ${msg}`);
+  };
+  if (meta.format !== undefined && meta.format !== want) fail(`holds '${meta.format}', expected '${want}'`);
+  if (meta.format_version !== undefined && meta.format_version !== FORMAT_VERSION) {
+    fail(
+      `format version ${meta.format_version} is not supported (this library reads version ${FORMAT_VERSION})`,
+    );
+  }
+}
+
+export interface LoadedModule {
+  /** The file's metadata (strings; JSON-encoded values need JSON.parse). */
+  metadata: Record<string, string>;
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+/**
+ * Loads safetensors bytes into a module. The bytes, the names and the shapes are all checked before any
+ * parameter changes; errors name `fileName` and list every problem. Files without this library's
+ * format tag (written by Python, say) are accepted when their names and shapes fit.
+ */
+export function loadModuleBytes(
+  module: AnyModule,
+  bytes: Uint8Array,
+  opts: { strict?: boolean; fileName?: string } = {},
+): LoadedModule {
+  const fileName = opts.fileName ?? '<bytes>';
+  const { tensors, metadata } = parse(bytes, fileName);
+  checkFormat(metadata, MODULE_FORMAT, fileName);
+  const r = module.loadStateDict(tensors, { strict: opts.strict, source: fileName });
+  return { metadata, ...r };
+}
+
+/** The optimizer's state as safetensors bytes. */
+export async function optimizerToBytes(opt: Adam, metadata: MetadataInput = {}): Promise<Uint8Array> {
+  const sd = opt.stateDict();
+  const named: [string, Tensor][] = [];
+  const steps: Record<string, number> = {};
+  for (const [name, s] of Object.entries(sd.state)) {
+    named.push([`${name}.exp_avg`, s.expAvg], [`${name}.exp_avg_sq`, s.expAvgSq]);
+    steps[name] = s.step;
+  }
+  const meta = {
+    ...stringify(metadata),
+    format: ADAM_FORMAT,
+    format_version: FORMAT_VERSION,
+    optimizer: JSON.stringify({ type: 'Adam', groups: sd.groups, steps }),
+  };
+  return serialize(await readAll(named), meta);
+}
+
+/** Loads optimizer state from safetensors bytes; checks everything first, changes nothing on error. */
+export function loadOptimizerBytes(
+  opt: Adam,
+  bytes: Uint8Array,
+  opts: { fileName?: string } = {},
+): { metadata: Record<string, string> } {
+  const fileName = opts.fileName ?? '<bytes>';
+  const fail = (msg: string): never => {
+    throw new Error(`checkpoint ${fileName}: ${msg}`);
+  };
+  const { tensors, metadata } = parse(bytes, fileName);
+  checkFormat(metadata, ADAM_FORMAT, fileName);
+  if (metadata.optimizer === undefined) fail("no 'optimizer' metadata: not an optimizer checkpoint");
+  let info: { type?: string; groups?: AdamStateDict['groups']; steps?: Record<string, number> } = {};
+  try {
+    info = JSON.parse(metadata.optimizer);
+  } catch (e) {
+    fail(`'optimizer' metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (info.type !== 'Adam') fail(`holds the state of optimizer ${JSON.stringify(info.type)}, expected Adam`);
+  if (!info.steps || typeof info.steps !== 'object') fail("'optimizer' metadata has no steps");
+  const problems: string[] = [];
+  const state: AdamStateDict['state'] = {};
+  const used = new Set<string>();
+  for (const [name, step] of Object.entries(info.steps ?? {})) {
+    const m = tensors[`${name}.exp_avg`];
+    const v = tensors[`${name}.exp_avg_sq`];
+    if (!m || !v)
+      problems.push(`parameter '${name}' has a step but no ${m ? 'exp_avg_sq' : 'exp_avg'} tensor`);
+    else state[name] = { step, expAvg: m, expAvgSq: v };
+    used.add(`${name}.exp_avg`).add(`${name}.exp_avg_sq`);
+  }
+  const extra = Object.keys(tensors).filter((k) => !used.has(k));
+  if (extra.length) problems.push(`tensors without a step: ${extra.join(', ')}`);
+  if (problems.length) fail(problems.join('; '));
+  opt.loadStateDict({ groups: info.groups ?? [], state }, { source: fileName });
+  return { metadata };
+}
