@@ -296,7 +296,14 @@ test('another architecture: every missing, unexpected and mis-shaped key in one 
   ]) {
     assert.ok(m2.includes(part), `error lacks '${part}': ${m2}`);
   }
-  for (const m of [small, wide, same]) m.dispose();
+  // From live GPU tensors: another module's (copied) or its own (a no-op).
+  const own = await bits(small);
+  small.loadStateDict(small.stateDict());
+  assert.equal(await bits(small), own);
+  const other = new Net(11, 4);
+  other.loadStateDict(small.stateDict());
+  assert.equal(await bits(other), own);
+  for (const m of [small, wide, same, other]) m.dispose();
 });
 
 test('optimizer state in its own file: a restored Adam continues bit-exactly; bad files change nothing', async () => {

@@ -241,7 +241,10 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       );
     }
     noGrad(() => {
-      for (const [target, v] of assignments) target.assign(v instanceof Tensor ? v : v.data);
+      for (const [target, v] of assignments) {
+        if (v instanceof Tensor && v.buffer === target.buffer) continue; // its own values (a view)
+        target.assign(v instanceof Tensor ? v : v.data);
+      }
     });
     return { missingKeys, unexpectedKeys };
   }
