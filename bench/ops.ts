@@ -21,7 +21,8 @@ interface Case {
   setup: () => { run: () => T.Tensor; inputs: T.Tensor[] };
 }
 
-const convFlops = (N: number, K: number, OH: number, OW: number, C: number, k: number) => 2 * N * K * OH * OW * C * k * k;
+const convFlops = (N: number, K: number, OH: number, OW: number, C: number, k: number) =>
+  2 * N * K * OH * OW * C * k * k;
 
 function conv(C: number, H: number, K: number, kind: 'fwd' | 'dgrad' | 'wgrad'): Case {
   const OH = H / 2;
@@ -92,7 +93,10 @@ const cases: Case[] = [
     flops: 3 * 128 * 128 * 9,
     setup: () => {
       const x = T.randn([1, 3, 256, 256], { seed: 1 });
-      return { run: () => T.avgPool2d(x, { kernel: 3, stride: 2, padding: 1, countIncludePad: false }), inputs: [x] };
+      return {
+        run: () => T.avgPool2d(x, { kernel: 3, stride: 2, padding: 1, countIncludePad: false }),
+        inputs: [x],
+      };
     },
   },
   {
@@ -131,13 +135,21 @@ for (const c of cases) {
   for (const t of inputs) t.dispose();
   const ms = median(times);
   rows.push({ op: c.name, ms: +ms.toFixed(2), gflops: +(c.flops / ms / 1e6).toFixed(2) });
-  console.log(`${c.name.padEnd(48)} ${ms.toFixed(1).padStart(9)} ms ${(c.flops / ms / 1e6).toFixed(2).padStart(8)} GFLOP/s`);
+  console.log(
+    `${c.name.padEnd(48)} ${ms.toFixed(1).padStart(9)} ms ${(c.flops / ms / 1e6).toFixed(2).padStart(8)} GFLOP/s`,
+  );
 }
 
 const adapter = T.deviceStats().adapter;
-const slug = adapter.description.split(/[:(]/)[0].trim().replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+const slug = adapter.description
+  .split(/[:(]/)[0]
+  .trim()
+  .replace(/[^A-Za-z0-9]+/g, '-')
+  .toLowerCase();
 const out = { adapter, date: new Date().toISOString(), reps: argv.reps, rows };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(`bench/results/ops-${slug}.json`, `${JSON.stringify(out, null, 2)}\n`);
-console.log(`\n| op | ms | GFLOP/s |\n|---|---:|---:|\n${rows.map((r) => `| ${r.op} | ${r.ms} | ${r.gflops} |`).join('\n')}`);
+console.log(
+  `\n| op | ms | GFLOP/s |\n|---|---:|---:|\n${rows.map((r) => `| ${r.op} | ${r.ms} | ${r.gflops} |`).join('\n')}`,
+);
 console.log(`wrote bench/results/ops-${slug}.json`);

@@ -73,3 +73,55 @@ fn avgpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   }
   dst[i] = s;
 }
+
+// Max pooling shares the avg-pool geometry. Forward writes the max and, into `arg`, the winning
+// cell's index within its plane (exact in f32 for planes under 2^24 cells); the first maximum wins,
+// as PyTorch. Backward: each input cell gathers dy from the outputs whose winner it is.
+// Bindings: 1 = input, 2 = output, 3 = arg (written forward, read backward).
+@group(0) @binding(3) var<storage, read_write> arg: array<f32>;
+
+@compute @workgroup_size(64)
+fn maxpool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.planes * p.OH * p.OW) { return; }
+  let plane = i / (p.OH * p.OW);
+  let oh = (i / p.OW) % p.OH;
+  let ow = i % p.OW;
+  var best = -3.40282346e38;
+  var at = 0u;
+  for (var a = 0u; a < p.kh; a++) {
+    let ih = i32(oh * p.sh + a) - i32(p.ph);
+    if (ih < 0 || ih >= i32(p.H)) { continue; }
+    for (var b = 0u; b < p.kw; b++) {
+      let iw = i32(ow * p.sw + b) - i32(p.pw);
+      if (iw < 0 || iw >= i32(p.W)) { continue; }
+      let cell = u32(ih) * p.W + u32(iw);
+      let v = src[plane * p.H * p.W + cell];
+      if (v > best) { best = v; at = cell; }
+    }
+  }
+  dst[i] = best;
+  arg[i] = f32(at);
+}
+
+@compute @workgroup_size(64)
+fn maxpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.planes * p.H * p.W) { return; }
+  let plane = i / (p.H * p.W);
+  let cell = i % (p.H * p.W);
+  let ih = i32(cell / p.W) + i32(p.ph);
+  let iw = i32(cell % p.W) + i32(p.pw);
+  let oh0 = max((ih - i32(p.kh) + i32(p.sh)) / i32(p.sh), 0);
+  let ow0 = max((iw - i32(p.kw) + i32(p.sw)) / i32(p.sw), 0);
+  let oh1 = min(ih / i32(p.sh), i32(p.OH) - 1);
+  let ow1 = min(iw / i32(p.sw), i32(p.OW) - 1);
+  var s = 0.0;
+  for (var oh = oh0; oh <= oh1; oh++) {
+    for (var ow = ow0; ow <= ow1; ow++) {
+      let o = (plane * p.OH + u32(oh)) * p.OW + u32(ow);
+      if (u32(arg[o]) == cell) { s += src[o]; }
+    }
+  }
+  dst[i] = s;
+}

@@ -86,7 +86,7 @@ export function tidy<T>(fn: () => T): T {
 }
 
 /** Reverse-mode sweep from `root`, accumulating into `.grad` of leaves that require it. */
-export function runBackward(root: Tensor, seed: Tensor): void {
+export function runBackward(root: Tensor, seed: Tensor, retainGraph = false): void {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
   // Iterative DFS: deep graphs (long training unrolls) must not overflow the stack.
@@ -140,7 +140,7 @@ export function runBackward(root: Tensor, seed: Tensor): void {
     });
     for (const gi of inGrads) if (gi && !stored.has(gi) && gi !== g) gi.dispose();
     if (!stored.has(g)) g.dispose();
-    // Free the graph as PyTorch does without retain_graph.
-    freeNode(t);
+    // Free the graph as PyTorch does, unless asked to keep it for a second backward.
+    if (!retainGraph) freeNode(t);
   }
 }

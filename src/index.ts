@@ -35,6 +35,8 @@ export {
   type AvgPool2dOpts,
   avgPool2d,
   dropout,
+  maxPool2d,
+  type Pool2dOpts,
   reflectionPad2d,
   type Upsample2dOpts,
   upsample2d,

@@ -151,8 +151,11 @@ export class Tensor {
     this.grad = sum;
   }
 
-  /** Backpropagates from this tensor; a non-scalar needs the gradient of its output. */
-  backward(grad?: Tensor): void {
+  /**
+   * Backpropagates from this tensor; a non-scalar needs the gradient of its output. The graph is freed
+   * afterwards unless `retainGraph` (a second backward through shared parts, as BicycleGAN's z-loss).
+   */
+  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
     if (!this.requiresGrad) throw new Error('backward: tensor does not require grad (no input requires it)');
     if (!grad && this.size !== 1) {
       throw new Error(
@@ -163,7 +166,7 @@ export class Tensor {
       throw new Error(`backward: gradient shape ${fmt(grad.shape)} does not match output ${fmt(this.shape)}`);
     }
     const seed = grad ? grad.clone().detach() : E.full(this.shape, 1);
-    runBackward(this, seed);
+    runBackward(this, seed, opts.retainGraph ?? false);
   }
 
   /** A tensor sharing this one's values, cut from the graph. */

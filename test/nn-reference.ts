@@ -188,3 +188,23 @@ export function reflectionPad(x: Nd, l: number, r: number, t: number, b: number)
         y.data[(q * OH + oh) * OW + ow] = x.data[(q * H + refl(oh, t, H)) * W + refl(ow, l, W)];
   return y;
 }
+
+export function maxPool(x: Nd, k: number, s: number, p: number): Nd {
+  const [N, C, H, W] = x.shape;
+  const OH = Math.floor((H + 2 * p - k) / s) + 1;
+  const OW = Math.floor((W + 2 * p - k) / s) + 1;
+  const y = nd([N, C, OH, OW]);
+  for (let q = 0; q < N * C; q++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let best = -Infinity;
+        for (let i = 0; i < k; i++)
+          for (let j = 0; j < k; j++) {
+            const ih = oh * s - p + i;
+            const iw = ow * s - p + j;
+            if (ih >= 0 && iw >= 0 && ih < H && iw < W) best = Math.max(best, x.data[(q * H + ih) * W + iw]);
+          }
+        y.data[(q * OH + oh) * OW + ow] = best;
+      }
+  return y;
+}

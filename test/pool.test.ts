@@ -24,6 +24,21 @@ for (const [name, shape, k, s, p, inc] of pools) {
   });
 }
 
+for (const [k, s, p, shape] of [
+  [3, 2, 1, [2, 3, 9, 8]], // ResNet-18's stem
+  [2, 2, 0, [1, 2, 6, 6]],
+  [3, 1, 1, [1, 1, 5, 4]], // overlapping windows
+] as [number, number, number, number[]][]) {
+  test(`maxPool2d k${k} s${s} p${p} ${JSON.stringify(shape)}`, async () => {
+    await checkOp({
+      inputs: [randomNd(shape, k + s + p)],
+      ref: ([a]) => NR.maxPool(a, k, s, p),
+      gpu: ([a]) => T.maxPool2d(a, { kernel: k, stride: s, padding: p }),
+      h: 1e-7,
+    });
+  });
+}
+
 for (const mode of ['nearest', 'bilinear'] as const) {
   for (const shape of [
     [1, 2, 3, 4],

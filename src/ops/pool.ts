@@ -14,28 +14,38 @@ function planes(op: string, x: Tensor): [number, number, number] {
   return [x.shape[0] * x.shape[1], x.shape[2], x.shape[3]];
 }
 
-function run(file: string, entry: string, params: number[], src: Tensor, dst: Tensor): Tensor {
+function run(
+  file: string,
+  entry: string,
+  params: number[],
+  src: Tensor,
+  dst: Tensor,
+  extra?: Tensor,
+): Tensor {
   if (dst.size === 0) return dst;
   const r = rt();
   r.dispatch({
     kernel: { files: [file], entry },
     params,
-    bindings: [src.buffer, dst.buffer],
+    bindings: [src.buffer, dst.buffer, extra?.buffer],
     workgroups: r.grid(Math.ceil(dst.size / 64)),
   });
   return dst;
 }
 
-export interface AvgPool2dOpts {
+export interface Pool2dOpts {
   kernel: Pair;
   stride?: Pair;
   padding?: Pair;
+}
+
+export interface AvgPool2dOpts extends Pool2dOpts {
   countIncludePad?: boolean;
 }
 
-/** nn.AvgPool2d (ceil_mode = false). stride defaults to the kernel size, as in PyTorch. */
-export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
-  const [P, H, W] = planes('avgPool2d', x);
+/** Checked pooling geometry: [planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw]. */
+function poolGeometry(op: string, x: Tensor, opts: Pool2dOpts): number[] {
+  const [P, H, W] = planes(op, x);
   const [kh, kw] = pair(opts.kernel, 1);
   const [sh, sw] = pair(opts.stride, 0).map((s, i) => s || [kh, kw][i]);
   const [ph, pw] = pair(opts.padding, 0);
@@ -43,18 +53,35 @@ export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
     [kh, kw, sh, sw].some((v) => !Number.isInteger(v) || v < 1) ||
     [ph, pw].some((v) => !Number.isInteger(v) || v < 0)
   ) {
-    throw new Error(`avgPool2d: kernel and stride must be positive integers, padding non-negative`);
+    throw new Error(`${op}: kernel and stride must be positive integers, padding non-negative`);
   }
   if (ph * 2 > kh || pw * 2 > kw)
-    throw new Error(`avgPool2d: padding ${ph}x${pw} must be at most half the kernel ${kh}x${kw}`);
+    throw new Error(`${op}: padding ${ph}x${pw} must be at most half the kernel ${kh}x${kw}`);
   const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
   if (OH < 1 || OW < 1)
-    throw new Error(`avgPool2d: kernel ${kh}x${kw} is larger than the padded input of ${fmt(x.shape)}`);
-  const include = opts.countIncludePad ?? true;
-  const params = [P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, include ? 1 : 0];
-  const y = run('pool', 'avgpool_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], OH, OW]));
-  return record(y, [x], (g) => [run('pool', 'avgpool_backward', params, g, Tensor.empty(x.shape))]);
+    throw new Error(`${op}: kernel ${kh}x${kw} is larger than the padded input of ${fmt(x.shape)}`);
+  return [P, H, W, OH, OW, kh, kw, sh, sw, ph, pw];
+}
+
+/** nn.AvgPool2d (ceil_mode = false). stride defaults to the kernel size, as in PyTorch. */
+export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
+  const g = poolGeometry('avgPool2d', x, opts);
+  const params = [...g, (opts.countIncludePad ?? true) ? 1 : 0];
+  const y = run('pool', 'avgpool_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], g[3], g[4]]));
+  return record(y, [x], (gy) => [run('pool', 'avgpool_backward', params, gy, Tensor.empty(x.shape))]);
+}
+
+/** nn.MaxPool2d (ceil_mode = false, dilation 1); the gradient goes to the first maximum of each window. */
+export function maxPool2d(x: Tensor, opts: Pool2dOpts): Tensor {
+  const g = poolGeometry('maxPool2d', x, opts);
+  const params = [...g, 0];
+  const shape = [x.shape[0], x.shape[1], g[3], g[4]];
+  const arg = Tensor.empty(shape);
+  const y = run('pool', 'maxpool_forward', params, x, Tensor.empty(shape), arg);
+  return record(y, [x], (gy) => [run('pool', 'maxpool_backward', params, gy, Tensor.empty(x.shape), arg)], [
+    arg,
+  ]);
 }
 
 export interface Upsample2dOpts {

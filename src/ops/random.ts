@@ -11,6 +11,15 @@ export function manualSeed(seed: number): void {
   state = seed >>> 0;
 }
 
+/** The global stream's position, to save with a checkpoint so a resumed run draws the same numbers. */
+export function getRngState(): number {
+  return state;
+}
+
+export function setRngState(s: number): void {
+  state = s >>> 0;
+}
+
 // splitmix32: turns the global counter into well-spread seeds.
 function nextSeed(): number {
   state = (state + 0x9e3779b9) >>> 0;

@@ -1,0 +1,241 @@
+// The BicycleGAN generator: a U-Net that takes the input image A and a latent code z.
+// where_add 'input' (G_Unet_add_input): z tiled to HxW and concatenated to A once.
+// where_add 'all' (G_Unet_add_all): z tiled and concatenated to the input of every down block; the
+// skip connection carries the block input without z. Module and parameter names follow the official
+// PyTorch code, so its state dicts map one to one.
+import { Conv2d, Dropout } from '../../nn/conv.ts';
+import { LeakyReLU, Sequential, Tanh } from '../../nn/layers.ts';
+import { Module } from '../../nn/module.ts';
+import { concat, expand } from '../../ops/shape.ts';
+import type { Tensor } from '../../tensor.ts';
+import {
+  type NonLinearity,
+  type NormType,
+  nlLayer,
+  normLayer,
+  type UpsampleType,
+  upsampleLayer,
+} from './blocks.ts';
+
+export interface GeneratorOpts {
+  inputNc: number;
+  outputNc: number;
+  nz: number;
+  /** Down-samplings: 8 for unet_256, 7 for unet_128 (input size = 2^numDowns). */
+  numDowns: number;
+  ngf?: number;
+  norm?: NormType;
+  nl?: NonLinearity;
+  useDropout?: boolean;
+  upsample?: UpsampleType;
+  whereAdd?: 'input' | 'all';
+}
+
+/** z [N, nz] tiled over an HxW map and appended to x's channels. */
+export function catZ(x: Tensor, z: Tensor): Tensor {
+  const [N, , H, W] = x.shape;
+  const z4 = z.reshape([N, z.shape[1], 1, 1]);
+  const zImg = expand(z4, [N, z.shape[1], H, W]);
+  const out = concat([x, zImg], 1);
+  if (!out.requiresGrad) {
+    z4.dispose();
+    zImg.dispose();
+  }
+  return out;
+}
+
+interface BlockRole {
+  outermost?: boolean;
+  innermost?: boolean;
+}
+
+function present(...ms: (Module | null)[]): Module[] {
+  return ms.filter((m): m is Module => m !== null);
+}
+
+/** UnetBlock: down -> submodule -> up, with the block input concatenated as the skip. */
+class UnetBlock extends Module {
+  readonly model: Sequential;
+  constructor(
+    inputNc: number,
+    outerNc: number,
+    innerNc: number,
+    sub: UnetBlock | null,
+    role: BlockRole,
+    o: Required<Omit<GeneratorOpts, 'inputNc' | 'outputNc' | 'nz' | 'numDowns' | 'whereAdd'>>,
+  ) {
+    super();
+    this.outermost = !!role.outermost;
+    const downconv = new Conv2d(inputNc, innerNc, 4, { stride: 2, padding: 1 });
+    let layers: Module[];
+    if (role.outermost) {
+      layers = [
+        downconv,
+        sub!,
+        nlLayer(o.nl),
+        ...upsampleLayer(innerNc * 2, outerNc, o.upsample),
+        new Tanh(),
+      ];
+    } else if (role.innermost) {
+      layers = present(
+        new LeakyReLU(0.2),
+        downconv,
+        nlLayer(o.nl),
+        ...upsampleLayer(innerNc, outerNc, o.upsample),
+        normLayer(o.norm, outerNc),
+      );
+    } else {
+      layers = present(
+        new LeakyReLU(0.2),
+        downconv,
+        normLayer(o.norm, innerNc),
+        sub,
+        nlLayer(o.nl),
+        ...upsampleLayer(innerNc * 2, outerNc, o.upsample),
+        normLayer(o.norm, outerNc),
+        o.useDropout ? new Dropout(0.5) : null,
+      );
+    }
+    this.model = this.registerModule('model', new Sequential(...layers));
+  }
+  readonly outermost: boolean;
+
+  forward(x: Tensor): Tensor {
+    const y = this.model.call(x);
+    if (this.outermost) return y;
+    return concat([y, x], 1);
+  }
+}
+
+/** UnetBlock_with_z: like UnetBlock, but z is appended to this block's input before its down conv. */
+class UnetBlockWithZ extends Module<[Tensor, Tensor]> {
+  readonly down: Sequential;
+  readonly submodule: UnetBlockWithZ | null;
+  readonly up: Sequential;
+  readonly outermost: boolean;
+  readonly innermost: boolean;
+
+  constructor(
+    inputNc: number,
+    outerNc: number,
+    innerNc: number,
+    readonly nz: number,
+    sub: UnetBlockWithZ | null,
+    role: BlockRole,
+    o: Required<Omit<GeneratorOpts, 'inputNc' | 'outputNc' | 'nz' | 'numDowns' | 'whereAdd'>>,
+  ) {
+    super();
+    this.outermost = !!role.outermost;
+    this.innermost = !!role.innermost;
+    const downconv = new Conv2d(inputNc + nz, innerNc, 4, { stride: 2, padding: 1 });
+    let down: Module[];
+    let up: Module[];
+    if (role.outermost) {
+      down = [downconv];
+      up = [nlLayer(o.nl), ...upsampleLayer(innerNc * 2, outerNc, o.upsample), new Tanh()];
+    } else if (role.innermost) {
+      down = [new LeakyReLU(0.2), downconv];
+      up = present(nlLayer(o.nl), ...upsampleLayer(innerNc, outerNc, o.upsample), normLayer(o.norm, outerNc));
+    } else {
+      down = present(new LeakyReLU(0.2), downconv, normLayer(o.norm, innerNc));
+      up = present(
+        nlLayer(o.nl),
+        ...upsampleLayer(innerNc * 2, outerNc, o.upsample),
+        normLayer(o.norm, outerNc),
+        o.useDropout ? new Dropout(0.5) : null,
+      );
+    }
+    this.down = this.registerModule('down', new Sequential(...down));
+    this.submodule = sub ? this.registerModule('submodule', sub) : null;
+    this.up = this.registerModule('up', new Sequential(...up));
+  }
+
+  forward(x: Tensor, z: Tensor): Tensor {
+    const xz = this.nz > 0 ? catZ(x, z) : x;
+    const d = this.down.call(xz);
+    const inner = this.submodule ? this.submodule.call(d, z) : d;
+    const y = this.up.call(inner);
+    if (this.outermost) return y;
+    return concat([y, x], 1);
+  }
+}
+
+/** G_Unet_add_input / G_Unet_add_all, chosen by whereAdd. forward(A [N, inputNc, S, S], z [N, nz]). */
+export class UnetGenerator extends Module<[Tensor, Tensor]> {
+  readonly model: UnetBlock | UnetBlockWithZ;
+  readonly opts: Required<GeneratorOpts>;
+
+  constructor(opts: GeneratorOpts) {
+    super();
+    const o: Required<GeneratorOpts> = {
+      ngf: 64,
+      norm: 'instance',
+      nl: 'relu',
+      useDropout: false,
+      upsample: 'basic',
+      whereAdd: 'all',
+      ...opts,
+    };
+    this.opts = o;
+    const { ngf, nz, numDowns } = o;
+    const minDowns = o.whereAdd === 'all' ? 6 : 5;
+    if (!Number.isInteger(numDowns) || numDowns < minDowns) {
+      throw new Error(
+        `UnetGenerator: numDowns must be an integer >= ${minDowns} for where_add '${o.whereAdd}', got ${numDowns}`,
+      );
+    }
+    if (o.whereAdd === 'all') {
+      const B = (
+        i: number,
+        out: number,
+        inner: number,
+        sub: UnetBlockWithZ | null,
+        role: BlockRole = {},
+        drop = false,
+      ) => new UnetBlockWithZ(i, out, inner, nz, sub, role, { ...o, useDropout: drop && o.useDropout });
+      let b = B(ngf * 8, ngf * 8, ngf * 8, null, { innermost: true });
+      b = B(ngf * 8, ngf * 8, ngf * 8, b, {}, true);
+      for (let i = 0; i < numDowns - 6; i++) b = B(ngf * 8, ngf * 8, ngf * 8, b, {}, true);
+      b = B(ngf * 4, ngf * 4, ngf * 8, b);
+      b = B(ngf * 2, ngf * 2, ngf * 4, b);
+      b = B(ngf, ngf, ngf * 2, b);
+      this.model = this.registerModule('model', B(o.inputNc, o.outputNc, ngf, b, { outermost: true }));
+    } else if (o.whereAdd === 'input') {
+      const B = (
+        i: number,
+        out: number,
+        inner: number,
+        sub: UnetBlock | null,
+        role: BlockRole = {},
+        drop = false,
+      ) => new UnetBlock(i, out, inner, sub, role, { ...o, useDropout: drop && o.useDropout });
+      let b = B(ngf * 8, ngf * 8, ngf * 8, null, { innermost: true });
+      for (let i = 0; i < numDowns - 5; i++) b = B(ngf * 8, ngf * 8, ngf * 8, b, {}, true);
+      b = B(ngf * 4, ngf * 4, ngf * 8, b);
+      b = B(ngf * 2, ngf * 2, ngf * 4, b);
+      b = B(ngf, ngf, ngf * 2, b);
+      this.model = this.registerModule('model', B(o.inputNc + nz, o.outputNc, ngf, b, { outermost: true }));
+    } else {
+      throw new Error(`UnetGenerator: where_add must be 'input' or 'all', got '${o.whereAdd}'`);
+    }
+  }
+
+  forward(a: Tensor, z: Tensor): Tensor {
+    const { inputNc, nz, numDowns } = this.opts;
+    const size = 2 ** numDowns;
+    if (a.ndim !== 4 || a.shape[1] !== inputNc) {
+      throw new Error(`UnetGenerator: input must be [N, ${inputNc}, H, W], got [${a.shape.join(', ')}]`);
+    }
+    if (a.shape[2] % size !== 0 || a.shape[3] % size !== 0) {
+      throw new Error(
+        `UnetGenerator: input ${a.shape[2]}x${a.shape[3]} must be a multiple of ${size} (2^numDowns)`,
+      );
+    }
+    if (nz > 0 && (z.ndim !== 2 || z.shape[0] !== a.shape[0] || z.shape[1] !== nz)) {
+      throw new Error(`UnetGenerator: z must be [${a.shape[0]}, ${nz}], got [${z.shape.join(', ')}]`);
+    }
+    if (this.model instanceof UnetBlockWithZ) return this.model.call(a, z);
+    const x = nz > 0 ? catZ(a, z) : a;
+    return (this.model as UnetBlock).call(x);
+  }
+}

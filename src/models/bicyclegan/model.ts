@@ -1,0 +1,300 @@
+// BicycleGAN (Zhu et al. 2017): cVAE-GAN + cLR-GAN trained together, one iteration exactly as the
+// official bicycle_gan_model.py: forward, then G and E (with the z-loss reaching G only), then D and D2
+// on the fakes made before G's step. Four Adam optimizers with the reference's linear LR decay.
+import { noGrad } from '../../autograd.ts';
+import { type InitType, initWeights } from '../../nn/init.ts';
+import { type GanMode, ganLoss, klLoss, l1Loss } from '../../nn/losses.ts';
+import type { AnyModule } from '../../nn/module.ts';
+import { full } from '../../ops/elementwise.ts';
+import { randn } from '../../ops/random.ts';
+import { concat, stack } from '../../ops/shape.ts';
+import { Adam } from '../../optim/adam.ts';
+import { fmt, type Tensor } from '../../tensor.ts';
+import type { NonLinearity, NormType, UpsampleType } from './blocks.ts';
+import type { PatchDiscriminator } from './discriminator.ts';
+import type { ConvEncoder, ResNetEncoder } from './encoder.ts';
+import type { UnetGenerator } from './generator.ts';
+import { defineD, defineE, defineG, type NetD, type NetE, type NetG } from './networks.ts';
+import type { ResNet18Encoder } from './resnet18.ts';
+
+/** The model's options, named as the official code's (camelCase). */
+export interface BicycleGANOptions {
+  inputNc: number;
+  outputNc: number;
+  nz: number;
+  netG: NetG;
+  netE: NetE;
+  netD: NetD;
+  netD2: NetD;
+  ngf: number;
+  nef: number;
+  ndf: number;
+  norm: NormType;
+  nl: NonLinearity;
+  useDropout: boolean;
+  whereAdd: 'input' | 'all';
+  upsample: UpsampleType;
+  numDs: number;
+  conditionalD: boolean;
+  useSameD: boolean;
+  ganMode: GanMode;
+  lambdaL1: number;
+  lambdaGAN: number;
+  lambdaGAN2: number;
+  lambdaZ: number;
+  lambdaKL: number;
+  lr: number;
+  beta1: number;
+  initType: InitType;
+  initGain: number;
+}
+
+/** The reference defaults (edges2shoes recipe at 256x256 except input_nc, which the data decides). */
+export const DEFAULT_OPTIONS: BicycleGANOptions = {
+  inputNc: 3,
+  outputNc: 3,
+  nz: 8,
+  netG: 'unet_256',
+  netE: 'resnet_256',
+  netD: 'basic_256_multi',
+  netD2: 'basic_256_multi',
+  ngf: 64,
+  nef: 64,
+  ndf: 64,
+  norm: 'instance',
+  nl: 'relu',
+  useDropout: false,
+  whereAdd: 'all',
+  upsample: 'basic',
+  numDs: 2,
+  conditionalD: false,
+  useSameD: false,
+  ganMode: 'lsgan',
+  lambdaL1: 10,
+  lambdaGAN: 1,
+  lambdaGAN2: 1,
+  lambdaZ: 0.5,
+  lambdaKL: 0.01,
+  lr: 0.0002,
+  beta1: 0.5,
+  initType: 'xavier',
+  initGain: 0.02,
+};
+
+/** Loss names in the order trainStep reports them. */
+export const LOSS_NAMES = ['G_GAN', 'G_GAN2', 'G_L1', 'kl', 'z_L1', 'D', 'D2'] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
+
+export class NonFiniteLossError extends Error {}
+
+function setRequiresGrad(nets: (AnyModule | null)[], flag: boolean): void {
+  for (const n of nets) n?.requiresGrad(flag);
+}
+
+export class BicycleGAN {
+  readonly G: UnetGenerator;
+  readonly E: ResNetEncoder | ConvEncoder | ResNet18Encoder;
+  readonly D: PatchDiscriminator;
+  /** The cLR branch's discriminator; null with useSameD. */
+  readonly D2: PatchDiscriminator | null;
+  readonly optG: Adam;
+  readonly optE: Adam;
+  readonly optD: Adam;
+  readonly optD2: Adam | null;
+  readonly opts: BicycleGANOptions;
+
+  private constructor(opts: BicycleGANOptions) {
+    this.opts = opts;
+    const o = opts;
+    this.G = defineG(o.netG, { ...o, ngf: o.ngf });
+    this.E = defineE(o.netE, { inputNc: o.outputNc, nz: o.nz, nef: o.nef, norm: o.norm, nl: 'lrelu' });
+    const dIn = o.conditionalD ? o.inputNc + o.outputNc : o.outputNc;
+    this.D = defineD(o.netD, { inputNc: dIn, ndf: o.ndf, norm: o.norm, numDs: o.numDs });
+    this.D2 = o.useSameD
+      ? null
+      : defineD(o.netD2, { inputNc: dIn, ndf: o.ndf, norm: o.norm, numDs: o.numDs });
+    const adam = (m: AnyModule) => new Adam(m.namedParameters(), { lr: o.lr, betas: [o.beta1, 0.999] });
+    this.optG = adam(this.G);
+    this.optE = adam(this.E);
+    this.optD = adam(this.D);
+    this.optD2 = this.D2 ? adam(this.D2) : null;
+  }
+
+  /** Builds the four networks and initialises them as the reference (init_type, init_gain), seeded. */
+  static async create(options: Partial<BicycleGANOptions> = {}, seed?: number): Promise<BicycleGAN> {
+    const m = new BicycleGAN({ ...DEFAULT_OPTIONS, ...options });
+    const nets = m.networks();
+    for (let i = 0; i < nets.length; i++) {
+      await initWeights(
+        nets[i][1],
+        m.opts.initType,
+        m.opts.initGain,
+        seed === undefined ? undefined : seed * 7 + i,
+      );
+    }
+    return m;
+  }
+
+  /** The networks with their checkpoint names. */
+  networks(): [string, AnyModule][] {
+    const n: [string, AnyModule][] = [
+      ['G', this.G],
+      ['E', this.E],
+      ['D', this.D],
+    ];
+    if (this.D2) n.push(['D2', this.D2]);
+    return n;
+  }
+
+  optimizers(): [string, Adam][] {
+    const o: [string, Adam][] = [
+      ['G', this.optG],
+      ['E', this.optE],
+      ['D', this.optD],
+    ];
+    if (this.optD2) o.push(['D2', this.optD2]);
+    return o;
+  }
+
+  train(): void {
+    for (const [, n] of this.networks()) n.train();
+  }
+
+  eval(): void {
+    for (const [, n] of this.networks()) n.eval();
+  }
+
+  /** z = mu + eps * exp(logvar / 2) (the reparameterisation), with mu and logvar. */
+  encode(b: Tensor): { z: Tensor; mu: Tensor; logvar: Tensor } {
+    const { mu, logvar } = this.E.call(b);
+    if (!logvar) throw new Error('BicycleGAN: the encoder must return logvar (vaeLike)');
+    const std = logvar.mul(0.5).exp();
+    const eps = randn(std.shape);
+    const z = eps.mul(std).add(mu);
+    return { z, mu, logvar };
+  }
+
+  /** z ~ N(0, I) of shape [n, nz]. */
+  randomZ(n: number): Tensor {
+    return randn([n, this.opts.nz]);
+  }
+
+  /**
+   * One training iteration on a batch (A, B). The batch is split into a cVAE half and a cLR half
+   * (`split`, the reference), or both branches see the whole batch (split = false, the seed port's mode).
+   * Returns the losses, stacked in LOSS_NAMES order, as one tensor (read it back only when printing).
+   * Call inside tidy(): every intermediate of the step dies with the scope.
+   */
+  trainStep(realA: Tensor, realB: Tensor, opts: { split?: boolean } = {}): Tensor {
+    const o = this.opts;
+    const split = opts.split ?? true;
+    const n = realA.shape[0];
+    if (realB.shape[0] !== n)
+      throw new Error(`trainStep: A ${fmt(realA.shape)} and B ${fmt(realB.shape)} differ in batch size`);
+    if (split && n % 2 !== 0) {
+      throw new Error(
+        `trainStep: the batch is split into cVAE and cLR halves, so its size must be even (got ${n})`,
+      );
+    }
+    const half = split ? n / 2 : n;
+    const aEnc = split ? realA.narrow(0, 0, half) : realA;
+    const bEnc = split ? realB.narrow(0, 0, half) : realB;
+    const aRand = split ? realA.narrow(0, half, half) : realA;
+    const bRand = split ? realB.narrow(0, half, half) : realB;
+
+    // ---- forward ----
+    const { z: zEnc, mu, logvar } = this.encode(bEnc);
+    const zRand = this.randomZ(half);
+    const fakeEnc = this.G.call(aEnc, zEnc);
+    // A_enc on purpose for the random branch too (the reference: more diverse).
+    const fakeRand = this.G.call(aEnc, zRand);
+    const cond = (a: Tensor, b: Tensor) => (o.conditionalD ? concat([a, b], 1) : b);
+    const fakeDataEnc = cond(aEnc, fakeEnc);
+    const realDataEnc = cond(aEnc, bEnc);
+    const fakeDataRand = cond(aEnc, fakeRand);
+    const realDataRand = cond(aRand, bRand);
+    const mu2 = o.lambdaZ > 0 ? this.E.call(fakeRand).mu : null;
+    const D2 = this.D2 ?? this.D;
+
+    // ---- G and E: GAN + GAN2 + L1 + KL, then the z-loss with E frozen; step both after ----
+    setRequiresGrad([this.D, this.D2], false);
+    this.optE.zeroGrad();
+    this.optG.zeroGrad();
+    const zero = () => full([], 0);
+    const lossGGAN =
+      o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode).mul(o.lambdaGAN) : zero();
+    const lossGGAN2 =
+      o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode).mul(o.lambdaGAN2) : zero();
+    const lossKL = o.lambdaKL > 0 ? klLoss(mu, logvar).mul(o.lambdaKL) : zero();
+    const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc).mul(o.lambdaL1) : zero();
+    const lossG = lossGGAN.add(lossGGAN2).add(lossL1).add(lossKL);
+    if (lossG.requiresGrad) lossG.backward(undefined, { retainGraph: o.lambdaZ > 0 });
+    let lossZ = zero();
+    if (mu2) {
+      // E frozen: the z-loss gradient flows through E's ops into G, never into E's weights.
+      setRequiresGrad([this.E], false);
+      lossZ = l1Loss(mu2, zRand).mul(o.lambdaZ);
+      lossZ.backward();
+      setRequiresGrad([this.E], true);
+    }
+    this.optE.step();
+    this.optG.step();
+
+    // ---- D and D2 on the (detached) fakes made above ----
+    setRequiresGrad([this.D, this.D2], true);
+    const backwardD = (net: PatchDiscriminator, real: Tensor, fake: Tensor) => {
+      const fakeD = fake.detach();
+      const loss = ganLoss(net.call(fakeD), false, o.ganMode).add(ganLoss(net.call(real), true, o.ganMode));
+      loss.backward();
+      return loss;
+    };
+    let lossD = zero();
+    let lossD2 = zero();
+    if (o.lambdaGAN > 0) {
+      this.optD.zeroGrad();
+      lossD = backwardD(this.D, realDataEnc, fakeDataEnc);
+      if (o.useSameD) lossD2 = backwardD(this.D, realDataRand, fakeDataRand);
+      this.optD.step();
+    }
+    if (o.lambdaGAN2 > 0 && this.D2 && this.optD2) {
+      this.optD2.zeroGrad();
+      lossD2 = backwardD(this.D2, realDataRand, fakeDataRand);
+      this.optD2.step();
+    }
+    return noGrad(() =>
+      stack([lossGGAN, lossGGAN2, lossL1, lossKL, lossZ, lossD, lossD2].map((t) => t.detach())),
+    );
+  }
+
+  /** G(A, z) in eval mode with no graph: what sampling uses. */
+  generate(a: Tensor, z: Tensor): Tensor {
+    return noGrad(() => this.G.call(a, z));
+  }
+
+  /** Sets the learning rate of all four optimizers (the scheduler calls this each epoch). */
+  setLr(lr: number): void {
+    for (const [, opt] of this.optimizers()) opt.lr = lr;
+  }
+
+  /** Frees every parameter, gradient and optimizer state. */
+  dispose(): void {
+    for (const [, n] of this.networks()) n.dispose();
+    for (const [, o] of this.optimizers()) o.dispose?.();
+  }
+}
+
+/** Reads the stacked losses of trainStep back as named numbers; throws on NaN or infinity. */
+export async function readLosses(losses: Tensor): Promise<Record<LossName, number>> {
+  const v = await losses.data();
+  const out = {} as Record<LossName, number>;
+  LOSS_NAMES.forEach((name, i) => {
+    out[name] = v[i];
+  });
+  const bad = LOSS_NAMES.filter((name) => !Number.isFinite(out[name]));
+  if (bad.length) {
+    throw new NonFiniteLossError(
+      `loss ${bad.map((b) => `${b} = ${out[b]}`).join(', ')} is not finite: training stopped before saving these weights`,
+    );
+  }
+  return out;
+}

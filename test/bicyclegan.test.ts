@@ -1,0 +1,194 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '../src/index.ts';
+import { BicycleGAN, LOSS_NAMES, readLosses } from '../src/models/bicyclegan/model.ts';
+import { defineD, defineE, defineG } from '../src/models/bicyclegan/networks.ts';
+import { ResNet18Encoder } from '../src/models/bicyclegan/resnet18.ts';
+import type { AnyModule } from '../src/nn/module.ts';
+import { setup } from './helpers.ts';
+
+test.before(setup);
+
+const count = (m: AnyModule) => m.parameters().reduce((a, p) => a + p.size, 0);
+const base = { norm: 'instance', nl: 'relu', useDropout: true, upsample: 'basic' } as const;
+
+test('parameter counts equal the reference (unet_256 all, resnet_256, basic_256_multi)', () => {
+  const G = defineG('unet_256', { ...base, inputNc: 1, outputNc: 3, nz: 8, ngf: 64, whereAdd: 'all' });
+  assert.is(count(G), 54_792_579);
+  G.dispose();
+  const E = defineE('resnet_256', { inputNc: 3, nz: 8, nef: 64, norm: 'instance', nl: 'lrelu' });
+  assert.is(count(E), 2_590_032);
+  E.dispose();
+  const D = defineD('basic_256_multi', { inputNc: 3, ndf: 64, norm: 'instance', numDs: 2 });
+  assert.is(count(D), 3_458_978);
+  D.dispose();
+});
+
+test('state-dict names follow the official code', () => {
+  const all = defineG('unet_64', { ...base, inputNc: 1, outputNc: 3, nz: 8, ngf: 4, whereAdd: 'all' });
+  const names = all.namedParameters().map(([n]) => n);
+  assert.ok(names.includes('model.down.0.weight'), names.slice(0, 4).join());
+  assert.ok(names.includes('model.submodule.down.1.weight'));
+  assert.ok(names.includes('model.up.1.weight'));
+  all.dispose();
+  const input = defineG('unet_64', { ...base, inputNc: 1, outputNc: 3, nz: 8, ngf: 4, whereAdd: 'input' });
+  const n2 = input.namedParameters().map(([n]) => n);
+  assert.ok(
+    n2.includes('model.model.0.weight') && n2.includes('model.model.1.model.1.weight'),
+    n2.slice(0, 4).join(),
+  );
+  input.dispose();
+  const D = defineD('basic_128_multi', { inputNc: 3, ndf: 8, norm: 'instance', numDs: 2 });
+  const n3 = D.namedParameters().map(([n]) => n);
+  assert.ok(n3.includes('model_0.0.weight') && n3.includes('model_1.0.weight'));
+  D.dispose();
+  const E = defineE('resnet_128', { inputNc: 3, nz: 8, nef: 8, norm: 'instance', nl: 'lrelu' });
+  const n4 = E.namedParameters().map(([n]) => n);
+  for (const k of [
+    'conv.0.weight',
+    'conv.1.conv.2.weight',
+    'conv.1.conv.5.0.weight',
+    'conv.1.shortcut.1.weight',
+    'fc.0.weight',
+    'fcVar.0.weight',
+  ]) {
+    assert.ok(n4.includes(k), `${k} missing from ${n4.join()}`);
+  }
+  E.dispose();
+});
+
+test('output shapes of the 128 and 256 configurations', async () => {
+  for (const size of [128, 256] as const) {
+    await T.tidy(() => {
+      for (const whereAdd of ['all', 'input'] as const) {
+        const G = defineG(`unet_${size}`, { ...base, inputNc: 1, outputNc: 3, nz: 8, ngf: 2, whereAdd });
+        const y = G.call(T.randn([1, 1, size, size], { seed: 1 }), T.randn([1, 8], { seed: 2 }));
+        assert.equal(y.shape, [1, 3, size, size], `G ${whereAdd} ${size}`);
+        G.dispose();
+      }
+      for (const kind of ['resnet', 'conv'] as const) {
+        const E = defineE(`${kind}_${size}`, { inputNc: 3, nz: 8, nef: 4, norm: 'instance', nl: 'lrelu' });
+        const { mu, logvar } = E.call(T.randn([2, 3, size, size], { seed: 3 }));
+        assert.equal(mu.shape, [2, 8], `E ${kind}_${size} mu`);
+        assert.equal(logvar!.shape, [2, 8]);
+        E.dispose();
+      }
+      const D = defineD(`basic_${size}_multi`, { inputNc: 3, ndf: 4, norm: 'instance', numDs: 2 });
+      const outs = D.call(T.randn([1, 3, size, size], { seed: 4 }));
+      // basic_256_multi on 256 and basic_128_multi (one stride-2 layer fewer) on 128 both give 30x30 and 14x14.
+      assert.equal(
+        outs.map((o) => o.shape),
+        [
+          [1, 1, 30, 30],
+          [1, 1, 14, 14],
+        ],
+        `D ${size}`,
+      );
+      D.dispose();
+      return undefined;
+    });
+  }
+});
+
+const tiny = {
+  inputNc: 1,
+  netG: 'unet_64',
+  netE: 'resnet_64',
+  netD: 'basic_64_multi',
+  netD2: 'basic_64_multi',
+  ngf: 4,
+  nef: 4,
+  ndf: 4,
+  useDropout: true,
+} as const;
+
+async function batch(n: number, seed: number) {
+  return {
+    A: T.rand([n, 1, 64, 64], { seed, low: -1, high: 1 }),
+    B: T.rand([n, 3, 64, 64], { seed: seed + 1, low: -1, high: 1 }),
+  };
+}
+
+async function gradNorms(m: AnyModule): Promise<[string, number | null][]> {
+  const out: [string, number | null][] = [];
+  for (const [name, p] of m.namedParameters()) {
+    if (!p.grad) out.push([name, null]);
+    else out.push([name, await T.tidy(() => p.grad!.abs().sum()).item()]);
+  }
+  return out;
+}
+
+test('one training iteration: finite losses and a gradient on every parameter of G, E, D, D2', async () => {
+  T.manualSeed(1);
+  const m = await BicycleGAN.create(tiny, 1);
+  const { A, B } = await batch(2, 10);
+  const losses = await readLosses(T.tidy(() => m.trainStep(A, B)));
+  assert.equal(Object.keys(losses), [...LOSS_NAMES]);
+  for (const [name, net] of m.networks()) {
+    for (const [p, g] of await gradNorms(net)) {
+      assert.ok(g !== null && g > 0 && Number.isFinite(g), `${name}.${p} has gradient ${g}`);
+    }
+  }
+  m.dispose();
+});
+
+test('the z-loss reaches G and never E (E frozen during its backward)', async () => {
+  const m = await BicycleGAN.create(
+    { ...tiny, lambdaGAN: 0, lambdaGAN2: 0, lambdaL1: 0, lambdaKL: 0, lambdaZ: 1 },
+    2,
+  );
+  const { A, B } = await batch(2, 20);
+  const l = await readLosses(T.tidy(() => m.trainStep(A, B)));
+  assert.ok(l.z_L1 > 0);
+  for (const [p, g] of await gradNorms(m.E)) assert.is(g, null, `E.${p} got a gradient from the z-loss`);
+  const gG = await gradNorms(m.G);
+  assert.ok(
+    gG.every(([, g]) => g !== null && g > 0),
+    'every G parameter gets the z-loss gradient',
+  );
+  m.dispose();
+});
+
+test('no-split mode: both branches see the whole batch; odd batches are rejected when splitting', async () => {
+  const m = await BicycleGAN.create(tiny, 3);
+  const { A, B } = await batch(3, 30);
+  assert.throws(
+    () => m.trainStep(A, B),
+    /batch is split into cVAE and cLR halves, so its size must be even \(got 3\)/,
+  );
+  const l = await readLosses(T.tidy(() => m.trainStep(A, B, { split: false })));
+  assert.ok(Number.isFinite(l.G_L1));
+  m.dispose();
+});
+
+test('resnet18 encoder: torchvision names, and a trunk state dict loads (classifier skipped)', async () => {
+  const E = new ResNet18Encoder({ inputNc: 3, nz: 8 });
+  const names = [...E.namedParameters(), ...E.namedBuffers()].map(([n]) => n);
+  for (const k of [
+    'conv1.weight',
+    'bn1.running_mean',
+    'layer1.0.bn1.running_mean',
+    'layer2.0.downsample.0.weight',
+    'layer4.1.conv2.weight',
+  ]) {
+    assert.ok(names.includes(k), `${k} missing`);
+  }
+  assert.is(count(E) - 2 * (512 * 8 + 8), 11_176_512); // torchvision's resnet18 without its fc
+  const { mu } = E.call(T.randn([2, 3, 64, 64], { seed: 1 }));
+  assert.equal(mu.shape, [2, 8]);
+  // A "pretrained" dict written by the test: every trunk tensor set to a known value, plus fc.*.
+  const dict: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [k, t] of [...E.namedParameters(), ...E.namedBuffers()]) {
+    if (!k.startsWith('fc_')) dict[k] = { shape: t.shape, data: new Float32Array(t.size).fill(0.5) };
+  }
+  dict['fc.weight'] = { shape: [1000, 512], data: new Float32Array(512000) };
+  dict['fc.bias'] = { shape: [1000], data: new Float32Array(1000) };
+  const skipped = E.loadTrunk(dict);
+  assert.equal(skipped.sort(), ['fc.bias', 'fc.weight']);
+  assert.is((await E.conv1.weight.data())[7], 0.5);
+  delete dict['layer3.1.bn2.weight'];
+  assert.throws(() => E.loadTrunk(dict), /layer3\.1\.bn2\.weight/);
+  E.dispose();
+});
+
+test.run();
