@@ -73,12 +73,13 @@ test('namedParameters: PyTorch dotted names, own parameters first, Sequential ch
     b.namedBuffers({ all: true }).map(([n]) => n),
     ['running_mean', 'scratch'],
   );
+  // PyTorch's state_dict order: each module's parameters, its buffers, then its children.
   assert.equal(Object.keys(b.stateDict()), [
     'scale',
+    'running_mean',
     'down.0.weight',
     'down.0.bias',
     'down.2.weight',
-    'running_mean',
   ]);
   assert.is(b.numParameters(), 2 + 12 + 4 + 8);
   assert.ok(b.parameters().every((p) => p.requiresGrad));

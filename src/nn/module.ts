@@ -201,10 +201,17 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   // ---- state ----
 
-  /** Parameters then persistent buffers by dotted name: the live tensors, not copies. */
+  /**
+   * Every parameter and persistent buffer by dotted name, in PyTorch's state_dict order (each module's
+   * parameters, then its buffers, then its children's): the live tensors, not copies.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, t] of [...this.namedParameters(), ...this.namedBuffers()]) out[name] = t;
+    for (const [prefix, m] of this.namedModules()) {
+      const at = (name: string) => (prefix ? `${prefix}.${name}` : name);
+      for (const [name, t] of m.#params) if (t) out[at(name)] = t;
+      for (const [name, b] of m.#buffers) if (b.t && b.persistent) out[at(name)] = b.t;
+    }
     return out;
   }
 
