@@ -1,4 +1,16 @@
 // torch.nn's counterpart: Module, layers, losses and initialisers (as `nn.init`).
+
+export {
+  AvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  ConvTranspose2d,
+  Dropout,
+  InstanceNorm2d,
+  MaxPool2d,
+  ReflectionPad2d,
+  Upsample,
+} from './conv.ts';
 export * as init from './init.ts';
 export { type InitType, initWeights } from './init.ts';
 export {

@@ -1,0 +1,91 @@
+// BicycleGAN checkpoints: one folder per tag (`latest`, `5`, ...) holding G, E, D, D2 and their Adam
+// states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
+// A folder is written next to its final place and swapped in by rename, so a crash mid-save leaves the
+// previous checkpoint whole; a swap interrupted between its two renames is recovered from `<tag>.old`.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModule, loadOptimizer, saveModule, saveOptimizer } from '../io/files.ts';
+import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
+
+export interface TrainState {
+  /** The epoch to run next (1-based, as the reference's epoch counter). */
+  epoch: number;
+  /** The batch of that epoch to run next (0 = its start). */
+  batch: number;
+  /** Iterations done so far. */
+  iter: number;
+  /** Position of the global random stream (z draws, dropout masks). */
+  rng: number;
+  model: BicycleGANOptions;
+  /** The training options the run was started with (for the record and for sampling). */
+  train?: Record<string, unknown>;
+}
+
+const FORMAT = 'bicyclegan-webgpu/1';
+
+export async function saveCheckpoint(
+  dir: string,
+  tag: string,
+  model: BicycleGAN,
+  state: TrainState,
+): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const final = join(dir, tag);
+  const tmp = join(dir, `.${tag}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  const meta = {
+    checkpoint: FORMAT,
+    epoch: state.epoch,
+    iter: state.iter,
+    options: JSON.stringify(model.opts),
+  };
+  for (const [name, net] of model.networks())
+    await saveModule(net, join(tmp, `net_${name}.safetensors`), { ...meta, net: name });
+  for (const [name, opt] of model.optimizers())
+    await saveOptimizer(opt, join(tmp, `opt_${name}.safetensors`), meta);
+  writeFileSync(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+  const old = `${final}.old`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
+  return final;
+}
+
+/** The folder of a checkpoint tag, falling back to `<tag>.old` after an interrupted swap. */
+export function checkpointDir(dir: string, tag: string): string {
+  const final = join(dir, tag);
+  if (existsSync(join(final, 'state.json'))) return final;
+  if (existsSync(join(`${final}.old`, 'state.json'))) return `${final}.old`;
+  throw new Error(`no checkpoint '${tag}' in ${dir} (expected ${join(final, 'state.json')})`);
+}
+
+export function readState(folder: string): TrainState {
+  const path = join(folder, 'state.json');
+  let s: TrainState & { format?: string };
+  try {
+    s = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`cannot read checkpoint state ${path}: ${(e as Error).message}`);
+  }
+  if (s.format !== FORMAT) throw new Error(`${path}: not a checkpoint of this library (format ${s.format})`);
+  for (const k of ['epoch', 'batch', 'iter', 'rng'] as const) {
+    if (!Number.isInteger(s[k])) throw new Error(`${path}: field '${k}' is missing or not an integer`);
+  }
+  return s;
+}
+
+/** Loads networks (and optimizers unless `weightsOnly`) from a checkpoint folder into `model`. */
+export function loadCheckpoint(
+  folder: string,
+  model: BicycleGAN,
+  opts: { weightsOnly?: boolean } = {},
+): TrainState {
+  const state = readState(folder);
+  for (const [name, net] of model.networks()) loadModule(net, join(folder, `net_${name}.safetensors`));
+  if (!opts.weightsOnly) {
+    for (const [name, opt] of model.optimizers()) loadOptimizer(opt, join(folder, `opt_${name}.safetensors`));
+  }
+  return state;
+}
