@@ -9,7 +9,8 @@ let instance: GPU | undefined;
 export function dawnGPU(): GPU {
   if (!instance) {
     Object.assign(globalThis, globals);
-    instance = create([]);
+    // Unquantised timestamps, so the profiler can time short passes.
+    instance = create(['disable-dawn-features=timestamp_quantization']);
   }
   return instance;
 }

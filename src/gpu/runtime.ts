@@ -5,6 +5,7 @@
 import { BufferPool } from './buffers.ts';
 import { type AcquiredDevice, acquireDevice, type DeviceInfo } from './device.ts';
 import { KERNELS } from './kernels.gen.ts';
+import { type KernelTime, Profiler } from './profiler.ts';
 
 /** A kernel = WGSL files concatenated in order (hooks first, then the body) and one entry point. */
 export interface KernelSpec {
@@ -50,6 +51,7 @@ export class Runtime {
   private readonly align: number;
   /** Dispatches recorded since start, for tests and benchmarks. */
   dispatchCount = 0;
+  private profiler: Profiler | null = null;
   /** The first WebGPU validation error, thrown at the next readback so a bad kernel never passes quietly. */
   private gpuError: string | null = null;
 
@@ -105,7 +107,8 @@ export class Runtime {
     const pipeline = this.pipeline(a.kernel);
     const words = Math.ceil(a.params.length / 4) * 4;
     const slot = Math.ceil((words * 4) / this.align) * this.align;
-    if (this.arenaUsed + slot > ARENA_BYTES || this.pending >= MAX_PENDING) this.flush();
+    if (this.arenaUsed + slot > ARENA_BYTES || this.pending >= MAX_PENDING || this.profiler?.full)
+      this.flush();
     const offset = this.arenaUsed;
     this.arena.set(a.params, offset / 4);
     this.arenaUsed += slot;
@@ -116,7 +119,13 @@ export class Runtime {
       if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    if (!this.pass) {
+    if (this.profiler) {
+      // One timestamped pass per dispatch.
+      this.pass?.end();
+      this.encoder ??= this.device.createCommandEncoder();
+      const label = `${a.kernel.files.at(-2) ?? a.kernel.files[0]}:${a.kernel.entry}`;
+      this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.next(label) });
+    } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
@@ -124,6 +133,10 @@ export class Runtime {
     this.pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = a.workgroups;
     this.pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) {
+      this.pass.end();
+      this.pass = null;
+    }
     this.pending++;
     this.dispatchCount++;
   }
@@ -143,7 +156,9 @@ export class Runtime {
     // The arena is rewritten for every batch; queue order puts this write after the previous submit.
     if (this.arenaUsed > 0)
       this.device.queue.writeBuffer(this.arenaBuf, 0, this.arena, 0, this.arenaUsed / 4);
+    const collect = this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    collect?.();
     this.encoder = null;
     this.arenaUsed = 0;
     this.pending = 0;
@@ -180,6 +195,24 @@ export class Runtime {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.throwGpuError();
+  }
+
+  /** Starts timing every dispatch on the GPU (needs the adapter's timestamp-query feature). */
+  startProfile(): void {
+    if (!this.device.features.has('timestamp-query'))
+      throw new Error('profiling needs the timestamp-query feature');
+    this.flush();
+    this.profiler ??= new Profiler(this.device);
+    this.profiler.reset();
+  }
+
+  /** Stops timing and returns GPU time per kernel (ms), longest first. */
+  async stopProfile(): Promise<KernelTime[]> {
+    if (!this.profiler) return [];
+    this.flush();
+    const report = await this.profiler.report();
+    this.profiler = null;
+    return report;
   }
 
   private throwGpuError(): void {

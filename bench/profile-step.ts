@@ -1,0 +1,55 @@
+// GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
+//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--steps 3]
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { rt } from '../src/gpu/runtime.ts';
+import * as T from '../src/index.ts';
+import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
+import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
+
+const argv = await yargs(hideBin(process.argv))
+  .option('size', { type: 'number', default: 64, choices: [64, 128, 256] })
+  .option('ngf', { type: 'number', default: 16, describe: 'width of G, E and D' })
+  .option('steps', { type: 'number', default: 3 })
+  .help()
+  .parse();
+
+await T.init({ verbose: true });
+const s = argv.size;
+const m = await BicycleGAN.create(
+  {
+    inputNc: 1,
+    netG: `unet_${s}` as NetG,
+    netE: `resnet_${s}` as NetE,
+    netD: `basic_${s}_multi` as NetD,
+    netD2: `basic_${s}_multi` as NetD,
+    ngf: argv.ngf,
+    nef: argv.ngf,
+    ndf: argv.ngf,
+  },
+  1,
+);
+const A = T.rand([2, 1, s, s], { seed: 1, low: -1, high: 1 });
+const B = T.rand([2, 3, s, s], { seed: 2, low: -1, high: 1 });
+const step = async () => {
+  const l = T.tidy(() => T.keep(m.trainStep(A, B)));
+  await readLosses(l);
+  l.dispose();
+};
+await step(); // compile
+const d0 = T.deviceStats().dispatches;
+const t0 = performance.now();
+for (let i = 0; i < argv.steps; i++) await step();
+const wall = (performance.now() - t0) / argv.steps;
+const perStep = (T.deviceStats().dispatches - d0) / argv.steps;
+rt().startProfile();
+for (let i = 0; i < argv.steps; i++) await step();
+const report = await rt().stopProfile();
+const gpu = report.reduce((a, r) => a + r.ms, 0) / argv.steps;
+console.log(`\nstep: ${wall.toFixed(0)} ms wall, ${gpu.toFixed(0)} ms GPU, ${perStep} dispatches\n`);
+console.log('| kernel | calls/step | ms/step | share |\n|---|---:|---:|---:|');
+for (const r of report.slice(0, 20)) {
+  console.log(
+    `| ${r.kernel} | ${r.count / argv.steps} | ${(r.ms / argv.steps).toFixed(1)} | ${((100 * r.ms) / argv.steps / gpu).toFixed(1)}% |`,
+  );
+}
