@@ -48,9 +48,9 @@ const EMBEDDED: Record<string, unknown> = {
   netE: 'resnet_64',
   netD: 'basic_64_multi',
   netD2: 'basic_64_multi',
-  ngf: 16,
-  nef: 16,
-  ndf: 16,
+  ngf: 8,
+  nef: 8,
+  ndf: 8,
   niter: 3,
   niter_decay: 2,
   display_freq: 50,
@@ -150,6 +150,7 @@ const given = Object.fromEntries(
   Object.entries(cli).filter(([k, v]) => v !== undefined && !k.includes('-') && k !== '_' && k !== '$0'),
 );
 const dataroot: string | undefined = (given.dataroot as string | undefined) ?? fromFile.dataroot;
+// biome-ignore lint/suspicious/noExplicitAny: options merged from the recipe, a JSON file and yargs (which checked the choices)
 const a: Record<string, any> = { ...(dataroot ? RECIPE : EMBEDDED), ...fromFile, ...given };
 
 await init({ verbose: a.verbose ?? true });
