@@ -128,3 +128,14 @@ export async function checkOp(c: OpCase): Promise<void> {
     t.dispose();
   }
 }
+
+/** Asserts that the promise rejects with an error whose message matches `pattern`. */
+export async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${pattern}`);
+}

@@ -1,0 +1,141 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { syntheticSample } from '../src/data/synthetic.ts';
+import { ensureSyntheticDataset } from '../src/data/synthetic-files.ts';
+import * as T from '../src/index.ts';
+import {
+  BicycleGAN,
+  DEFAULT_OPTIONS,
+  NonFiniteLossError,
+  readLosses,
+} from '../src/models/bicyclegan/model.ts';
+import { type TrainOptions, trainBicycleGAN } from '../src/train/bicyclegan.ts';
+import { rejects, setup } from './helpers.ts';
+
+test.before(setup);
+
+const tmp = mkdtempSync(join(tmpdir(), 'bicycle-train-'));
+const data = join(tmp, 'synthetic');
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tinyModel = {
+  ...DEFAULT_OPTIONS,
+  inputNc: 1,
+  netG: 'unet_64',
+  netE: 'resnet_64',
+  netD: 'basic_64_multi',
+  netD2: 'basic_64_multi',
+  ngf: 2,
+  nef: 2,
+  ndf: 2,
+  useDropout: true,
+} as const;
+
+function options(name: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    model: { ...tinyModel },
+    dataroot: data,
+    phase: 'train',
+    direction: 'AtoB',
+    loadSize: 64,
+    cropSize: 64,
+    preprocess: 'resize_and_crop',
+    noFlip: false,
+    batchSize: 2,
+    split: true,
+    niter: 1,
+    niterDecay: 2,
+    printFreq: 100,
+    displayFreq: 0,
+    displayCount: 2,
+    displaySamples: 2,
+    saveLatestFreq: 0,
+    saveEpochFreq: 1,
+    seed: 5,
+    outputDir: join(tmp, name),
+    workers: 0,
+    quiet: true,
+    ...extra,
+  };
+}
+
+async function weights(m: BicycleGAN): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const [, net] of m.networks()) for (const p of net.parameters()) out.push(await p.data());
+  return out;
+}
+
+test('a run stopped and resumed gives the same weights as an uninterrupted run', async () => {
+  await ensureSyntheticDataset(data, { size: 64, train: 8, val: 2, modes: 4, seed: 1 });
+  // 8 images, batch 2: 4 iterations per epoch; 6 iterations cross an epoch boundary and the LR decay.
+  const full = await trainBicycleGAN(options('full', { maxIters: 6 }));
+  const first = await trainBicycleGAN(options('split', { maxIters: 3 }));
+  assert.is(first.stopped, 'max-iters');
+  first.model.dispose();
+  const second = await trainBicycleGAN(options('split', { maxIters: 3, continueFrom: 'latest' }));
+  assert.is(second.state.iter, 6);
+  assert.equal([second.state.epoch, second.state.batch], [full.state.epoch, full.state.batch]);
+  const a = await weights(full.model);
+  const b = await weights(second.model);
+  let worst = 0;
+  a.forEach((w, i) => {
+    for (let j = 0; j < w.length; j++) worst = Math.max(worst, Math.abs(w[j] - b[i][j]));
+  });
+  assert.ok(worst < 1e-6, `largest weight difference ${worst}`);
+  const lossLines = readFileSync(join(tmp, 'split', 'loss_log.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  assert.is(lossLines.length, 6);
+  full.model.dispose();
+  second.model.dispose();
+});
+
+test('a non-finite loss stops training with a message and keeps the last good checkpoint', async () => {
+  const ok = await trainBicycleGAN(options('nan', { maxIters: 2 }));
+  ok.model.dispose();
+  const statePath = join(tmp, 'nan', 'checkpoints', 'latest', 'state.json');
+  const before = readFileSync(statePath, 'utf8');
+  const bad = options('nan', { maxIters: 2, continueFrom: 'latest' });
+  bad.model = { ...bad.model, lambdaKL: Number.POSITIVE_INFINITY };
+  try {
+    await trainBicycleGAN(bad);
+    assert.unreachable('training went on with a NaN loss');
+  } catch (e) {
+    assert.instance(e, NonFiniteLossError);
+    assert.match((e as Error).message, /loss kl = (NaN|Infinity) is not finite: training stopped/);
+  }
+  assert.is(readFileSync(statePath, 'utf8'), before, 'latest checkpoint untouched');
+});
+
+test('bad training input gives clear errors', async () => {
+  await rejects(trainBicycleGAN(options('odd', { batchSize: 3 })), /--batch_size 3 must be even/);
+  await rejects(trainBicycleGAN(options('missing', { dataroot: join(tmp, 'nowhere') })), /nowhere/);
+});
+
+test('200 iterations on two fixed pairs drive the L1 reconstruction down by more than 2x', async () => {
+  T.manualSeed(3);
+  const m = await BicycleGAN.create({ ...tinyModel, ngf: 4, nef: 4, ndf: 4, useDropout: false }, 3);
+  const pairs = [0, 1].map((i) => syntheticSample('train', i, { size: 64, modes: 4, seed: 2 }));
+  const { toCHW, toGrayscale } = await import('../src/data/image.ts');
+  const A = T.tensor(
+    Float32Array.from(pairs.flatMap((p) => Array.from(toCHW(toGrayscale(p.A))))),
+    [2, 1, 64, 64],
+  );
+  const B = T.tensor(Float32Array.from(pairs.flatMap((p) => Array.from(toCHW(p.B)))), [2, 3, 64, 64]);
+  const l1: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const l = T.tidy(() => T.keep(m.trainStep(A, B)));
+    l1.push((await readLosses(l)).G_L1);
+    l.dispose();
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const start = mean(l1.slice(0, 10));
+  const end = mean(l1.slice(-10));
+  assert.ok(end < start / 2, `L1 went from ${start.toFixed(3)} to ${end.toFixed(3)}`);
+  m.dispose();
+});
+
+test.run();
