@@ -37,7 +37,7 @@ const RECIPE: Record<string, unknown> = {
   save_epoch_freq: 5,
 };
 
-/** Small networks on the 64x64 synthetic set: about 10-15 minutes on a 2-core CPU. */
+/** Small networks on the 64x64 synthetic set: about 12 minutes on a 2-core CPU. */
 const EMBEDDED: Record<string, unknown> = {
   input_nc: 1,
   load_size: 64,
@@ -51,6 +51,8 @@ const EMBEDDED: Record<string, unknown> = {
   ngf: 8,
   nef: 8,
   ndf: 8,
+  // Tiny networks learn this task within minutes at 5x the reference's learning rate.
+  lr: 0.001,
   niter: 3,
   niter_decay: 2,
   display_freq: 50,
