@@ -183,7 +183,9 @@ test('resnet18 encoder: torchvision names, and a trunk state dict loads (classif
   }
   dict['fc.weight'] = { shape: [1000, 512], data: new Float32Array(512000) };
   dict['fc.bias'] = { shape: [1000], data: new Float32Array(1000) };
-  const skipped = E.loadTrunk(dict);
+  // Through a safetensors file, as --netE_weights reads it.
+  const file = T.io.parse(T.io.serialize(dict, {}), 'resnet18.safetensors');
+  const skipped = E.loadTrunk(file.tensors);
   assert.equal(skipped.sort(), ['fc.bias', 'fc.weight']);
   assert.is((await E.conv1.weight.data())[7], 0.5);
   delete dict['layer3.1.bn2.weight'];

@@ -1,5 +1,6 @@
 // Shared test helpers: device start-up, seeded inputs, closeness checks and the gradient check.
 import * as assert from 'uvu/assert';
+import { mulberry32 } from '../src/data/rng.ts';
 import { init, type Tensor, tensor } from '../src/index.ts';
 import type { Nd } from './reference.ts';
 import { nd, numel } from './reference.ts';
@@ -8,17 +9,8 @@ export async function setup(): Promise<void> {
   await init();
 }
 
-/** Deterministic pseudo-random numbers for test inputs (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers for test inputs. */
+export const rng = mulberry32;
 
 export function randomNd(shape: number[], seed: number, lo = -1, hi = 1): Nd {
   const r = rng(seed);

@@ -93,6 +93,50 @@ test('a run stopped and resumed gives the same weights as an uninterrupted run',
   second.model.dispose();
 });
 
+test('the sampling command works on a checkpoint: grids and index.html', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const out = join(tmp, 'samples');
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'examples/sample.ts',
+      '--run',
+      join(tmp, 'full'),
+      '--input',
+      join(data, 'val'),
+      '--output',
+      out,
+      '--n_samples',
+      '3',
+      '--interp_steps',
+      '4',
+      '--sync',
+      '--reference',
+      join(data, 'val', '00001.png'),
+    ],
+    { stdio: 'pipe' },
+  );
+  for (const f of [
+    'samples.png',
+    'ground_truth.png',
+    'reference.png',
+    'interp_linear.png',
+    'interp_slerp.png',
+    'index.html',
+  ]) {
+    assert.ok(existsSync(join(out, f)), `${f} missing`);
+  }
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, /<img src="interp_slerp.png"/);
+  // samples.png: 2 inputs x (A, encoded, 3 samples) cells of 64 px with 2 px gaps.
+  const { decodeImageBytes } = await import('../src/data/files.ts');
+  const img = decodeImageBytes(new Uint8Array(readFileSync(join(out, 'samples.png'))), 'samples.png');
+  assert.equal([img.width, img.height], [2 + 5 * 66, 2 + 2 * 66]);
+});
+
 test('a non-finite loss stops training with a message and keeps the last good checkpoint', async () => {
   const ok = await trainBicycleGAN(options('nan', { maxIters: 2 }));
   ok.model.dispose();

@@ -28,6 +28,15 @@ const MAX_PENDING = 512;
 const f32view = new Float32Array(1);
 const u32view = new Uint32Array(f32view.buffer);
 
+/** `v` padded with zeros to `n` words: the fixed-size dimension arrays of the kernels' params. */
+export function packDims(v: readonly number[], n = 8): number[] {
+  const r = new Array(n).fill(0);
+  v.forEach((x, i) => {
+    r[i] = x;
+  });
+  return r;
+}
+
 /** The bit pattern of a float, for packing f32 fields into params. */
 export function f32bits(x: number): number {
   f32view[0] = x;

@@ -1,7 +1,14 @@
 // Layers built on the convolution, normalisation and resampling ops: Conv2d, ConvTranspose2d,
 // InstanceNorm2d, BatchNorm2d, Dropout, AvgPool2d, Upsample, ReflectionPad2d.
 // Parameter and buffer names, shapes and default initialisation follow torch.nn.
-import { type Conv2dOpts, type ConvTranspose2dOpts, conv2d, convTranspose2d } from '../ops/conv.ts';
+import {
+  type Conv2dOpts,
+  type ConvTranspose2dOpts,
+  conv2d,
+  convTranspose2d,
+  type Pair,
+  pair,
+} from '../ops/conv.ts';
 import { full } from '../ops/elementwise.ts';
 import { batchNorm2d, instanceNorm2d } from '../ops/norm.ts';
 import {
@@ -16,9 +23,6 @@ import {
 import { rand } from '../ops/random.ts';
 import type { Tensor } from '../tensor.ts';
 import { type LayerKind, Module } from './module.ts';
-
-type Pair = number | [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 function positive(layer: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v < 1)
@@ -50,7 +54,7 @@ export class Conv2d extends Module {
     opts: ConvLayerOpts = {},
   ) {
     super();
-    const [kh, kw] = pair(kernelSize);
+    const [kh, kw] = pair(kernelSize, 1);
     for (const [w, v] of Object.entries({ inChannels, outChannels, kh, kw })) positive('Conv2d', w, v);
     const fanIn = inChannels * kh * kw;
     this.weight = this.registerParameter(
@@ -89,7 +93,7 @@ export class ConvTranspose2d extends Module {
     opts: ConvTransposeLayerOpts = {},
   ) {
     super();
-    const [kh, kw] = pair(kernelSize);
+    const [kh, kw] = pair(kernelSize, 1);
     for (const [w, v] of Object.entries({ inChannels, outChannels, kh, kw }))
       positive('ConvTranspose2d', w, v);
     // PyTorch computes fan_in from weight dim 1 (out channels) for transposed convs.

@@ -7,7 +7,7 @@ import { fmt, record, Tensor } from '../tensor.ts';
 import { gemmTile } from './matmul.ts';
 import { sum } from './reduce.ts';
 
-type Pair = number | [number, number];
+export type Pair = number | [number, number];
 
 export interface Conv2dOpts {
   stride?: Pair;
@@ -38,7 +38,8 @@ interface Geom {
   dw: number;
 }
 
-const pair = (v: Pair | undefined, d: number): [number, number] =>
+/** A size given as one number or as [height, width]. */
+export const pair = (v: Pair | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
 function checkPairs(op: string, o: Record<string, [number, number]>, min: Record<string, number>): void {

@@ -1,7 +1,7 @@
 // Elementwise ops: unary, broadcasting binary, comparisons, where, activations.
 // Each op's forward launch and backward sit together; kernels are in kernels/elementwise.wgsl, whose
 // op tables the U and B constants below mirror.
-import { f32bits, rt } from '../gpu/runtime.ts';
+import { f32bits, packDims, rt } from '../gpu/runtime.ts';
 import { fmt, record, type Scalar, type Shape, Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
 
@@ -91,20 +91,12 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
   return out;
 }
 
-function pack8(v: number[]): number[] {
-  const r = new Array(8).fill(0);
-  v.forEach((x, i) => {
-    r[i] = x;
-  });
-  return r;
-}
-
 function launch(entry: string, out: Tensor, inputs: Tensor[], op: number, alpha = 0, beta = 0): Tensor {
   const n = out.size;
   if (n === 0) return out;
   const fast = inputs.every((t) => t.size === n) ? 1 : 0;
-  const strides = inputs.map((t) => pack8(broadcastStrides(t.shape, out.shape)));
-  while (strides.length < 3) strides.push(pack8([]));
+  const strides = inputs.map((t) => packDims(broadcastStrides(t.shape, out.shape)));
+  while (strides.length < 3) strides.push(packDims([]));
   rt().dispatch({
     kernel: { files: FILE, entry },
     params: [
@@ -116,7 +108,7 @@ function launch(entry: string, out: Tensor, inputs: Tensor[], op: number, alpha 
       f32bits(beta),
       0,
       0,
-      ...pack8(out.shape),
+      ...packDims(out.shape),
       ...strides[0],
       ...strides[1],
       ...strides[2],

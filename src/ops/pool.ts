@@ -3,11 +3,8 @@
 import { noGrad } from '../autograd.ts';
 import { rt } from '../gpu/runtime.ts';
 import { fmt, record, Tensor } from '../tensor.ts';
+import { type Pair, pair } from './conv.ts';
 import { dropoutMask } from './random.ts';
-
-type Pair = number | [number, number];
-const pair = (v: Pair | undefined, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
 
 function planes(op: string, x: Tensor): [number, number, number] {
   if (x.ndim !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);

@@ -1,6 +1,6 @@
 // Shape ops. reshape is a view (same storage); permute, expand, slice, pad and concat copy through
 // the one strided-copy kernel in kernels/layout.wgsl, and each one's backward is another of them.
-import { rt } from '../gpu/runtime.ts';
+import { packDims, rt } from '../gpu/runtime.ts';
 import { checkShape, fmt, numel, record, type Shape, Tensor } from '../tensor.ts';
 import { full, sumTo } from './elementwise.ts';
 
@@ -14,14 +14,6 @@ export function stridesOf(shape: Shape): number[] {
     acc *= shape[i];
   }
   return s;
-}
-
-function pack8(v: number[]): number[] {
-  const r = new Array(8).fill(0);
-  v.forEach((x, i) => {
-    r[i] = x;
-  });
-  return r;
 }
 
 /** dst[dOff + idx . dStrides] = src[sOff + idx . sStrides] for every idx of `shape`. */
@@ -40,7 +32,15 @@ function stridedCopy(
   const r = rt();
   r.dispatch({
     kernel: { files: ['layout'], entry: 'strided_copy' },
-    params: [n, shape.length, sOff, dOff, ...pack8([...shape]), ...pack8(sStrides), ...pack8(dStrides)],
+    params: [
+      n,
+      shape.length,
+      sOff,
+      dOff,
+      ...packDims([...shape]),
+      ...packDims(sStrides),
+      ...packDims(dStrides),
+    ],
     bindings: [src.buffer, dst.buffer],
     workgroups: r.grid(Math.ceil(n / 64)),
   });
