@@ -1,43 +1,42 @@
-// Conv input-gradient hooks, also the transposed-conv forward: dx[n] = W^T (.) dy[n].
-// Stride phases: input pixels with the same (ih mod sh, iw mod sw) receive only the taps
-// kh = kh0 + t*sh, kw = kw0 + t*sw, so one launch per phase multiplies no inserted zeros
-// (for dilation > 1 a single phase with every tap and a divisibility test is used instead).
-// e0, e1 = phase row/col offset (rh, rw); e2, e3 = pixel step (sh, sw or 1);
-// e4, e5 = first tap (kh0, kw0); e6, e7 = tap step; e8, e9 = taps in phase (nkh, nkw);
-// e10, e11 = pixels in phase along h, w.
-// GEMM: M = C, N = e10*e11, depth = K*nkh*nkw, batches = N. Bindings: 1 = dy, 2 = weight, 3 = bias.
+// Conv input-gradient hooks, also the transposed-conv forward: dx[n] = W^T (.) dy[n] (+ bias).
+// Stride phases: the input pixels (ih, iw) = (e0 + a*e2, e1 + b*e3) of one phase receive only the
+// taps kh = e4 + th*e6, kw = e5 + tw*e7 (th < e8, tw < e9), for which dy's row is
+// oh = a + c0 - th*e12 (and likewise for columns), so one launch per phase multiplies no inserted
+// zeros. dy is zero-padded by the host (OH, OW are its padded size) so that every such row is in
+// range; e14, e15 = c0, c1 plus that padding. e10, e11 = pixels of the phase along h, w.
+// GEMM: M = C, N = e10*e11, depth = K*e8*e9, batches = N. Bindings: 1 = padded dy, 2 = weight,
+// 3 = bias. H, W are dx's own size.
 
 fn gemm_dims() -> vec4u { return vec4u(p.C, p.e10 * p.e11, p.K * p.e8 * p.e9, p.N); }
 
-// (co, kh, kw) of depth index k.
-fn tap(k: u32) -> vec3u {
+fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
+
+fn gemm_col_base(b: u32, col: u32) -> u32 {
+  let a = col / p.e11;
+  return (b * p.K * p.OH + a + p.e14) * p.OW + (col - a * p.e11) + p.e15;
+}
+
+// Step k = (co, th, tw): weight [co, ci, kh, kw] and dy rows/columns stepping back from the base.
+fn gemm_k(b: u32, k: u32) -> vec3u {
   let per = p.e8 * p.e9;
-  let r = k % per;
-  return vec3u(k / per, p.e4 + (r / p.e9) * p.e6, p.e5 + (r % p.e9) * p.e7);
+  let co = k / per;
+  let r = k - co * per;
+  let th = r / p.e9;
+  let tw = r - th * p.e9;
+  let kh = p.e4 + th * p.e6;
+  let kw = p.e5 + tw * p.e7;
+  let a = (co * p.C * p.KH + kh) * p.KW + kw;
+  // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*e12, ow - tw*e13].
+  let d = co * p.OH * p.OW - th * p.e12 * p.OW - tw * p.e13;
+  return vec3u(a, d, 1u);
 }
 
-fn gemm_read_a(b: u32, m: u32, k: u32) -> f32 {
-  let t = tap(k);
-  return in2[((t.x * p.C + m) * p.KH + t.y) * p.KW + t.z];
-}
+fn gemm_a(i: u32) -> f32 { return in2[i]; }
+fn gemm_b(i: u32) -> f32 { return in1[i]; }
 
-fn gemm_read_b(b: u32, k: u32, col: u32) -> f32 {
-  let t = tap(k);
-  let ih = p.e0 + (col / p.e11) * p.e2;
-  let iw = p.e1 + (col % p.e11) * p.e3;
-  let nh = i32(ih + p.ph) - i32(t.y * p.dh);
-  let nw = i32(iw + p.pw) - i32(t.z * p.dw);
-  if (nh < 0 || nw < 0 || u32(nh) % p.sh != 0u || u32(nw) % p.sw != 0u) { return 0.0; }
-  let oh = u32(nh) / p.sh;
-  let ow = u32(nw) / p.sw;
-  if (oh >= p.OH || ow >= p.OW) { return 0.0; }
-  return in1[((b * p.K + t.x) * p.OH + oh) * p.OW + ow];
-}
-
-fn gemm_write(b: u32, m: u32, col: u32, v: f32) {
-  let ih = p.e0 + (col / p.e11) * p.e2;
-  let iw = p.e1 + (col % p.e11) * p.e3;
-  var bias = 0.0;
-  if (p.has_bias != 0u) { bias = in3[m]; }
-  out[((b * p.C + m) * p.H + ih) * p.W + iw] = v + bias;
+fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
+  let a = col / p.e11;
+  let ih = p.e0 + a * p.e2;
+  let iw = p.e1 + (col - a * p.e11) * p.e3;
+  out[((b * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
 }

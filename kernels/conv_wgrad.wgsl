@@ -1,32 +1,37 @@
-// Conv weight-gradient hooks: dW [K, C*KH*KW] = sum over (n, oh, ow) of dy x im2col(x).
-// The reduction (N*OH*OW, huge) is split into chunks of e0 positions: GEMM batch s handles
-// positions [s*e0, (s+1)*e0) and writes its partial product to out[s]; the partials are summed
-// afterwards (split-K), so no thread loops over every pixel.
-// GEMM: M = K, N = C*KH*KW, depth = e0, batches = splits. Bindings: 1 = x, 2 = dy.
+// Conv weight-gradient hooks: dW [K, C*KH*KW] = sum over positions (n, oh, ow) of dy x im2col(x).
+// The reduction (N*OH*OW, huge) is split into chunks of e0 positions: GEMM batch s handles positions
+// [s*e0, (s+1)*e0) and writes its partial product to out[s]; the partials are summed afterwards
+// (split-K), so no thread loops over every pixel. x is zero-padded by the host (H, W: padded size).
+// GEMM: M = K, N = C*KH*KW, depth = e0, batches = e1 splits. Bindings: 1 = padded x, 2 = dy.
 
 fn gemm_dims() -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.e0, p.e1); }
 
-fn gemm_read_a(s: u32, m: u32, k: u32) -> f32 {
-  let pos = s * p.e0 + k;
-  let plane = p.OH * p.OW;
-  if (pos >= p.N * plane) { return 0.0; }
-  return in2[((pos / plane) * p.K + m) * plane + pos % plane];
-}
+fn gemm_row_base(s: u32, co: u32) -> u32 { return co * p.OH * p.OW; }
 
-fn gemm_read_b(s: u32, k: u32, col: u32) -> f32 {
-  let pos = s * p.e0 + k;
-  let plane = p.OH * p.OW;
-  if (pos >= p.N * plane) { return 0.0; }
-  let n = pos / plane;
-  let q = pos % plane;
+// Column (ci, kh, kw): the tap's offset inside a window.
+fn gemm_col_base(s: u32, col: u32) -> u32 {
   let taps = p.KH * p.KW;
   let ci = col / taps;
-  let r = col % taps;
-  let ih = i32((q / p.OW) * p.sh + (r / p.KW) * p.dh) - i32(p.ph);
-  let iw = i32((q % p.OW) * p.sw + (r % p.KW) * p.dw) - i32(p.pw);
-  if (ih < 0 || iw < 0 || ih >= i32(p.H) || iw >= i32(p.W)) { return 0.0; }
-  return in1[((n * p.C + ci) * p.H + u32(ih)) * p.W + u32(iw)];
+  let r = col - ci * taps;
+  let kh = r / p.KW;
+  return (ci * p.H + kh * p.dh) * p.W + (r - kh * p.KW) * p.dw;
 }
+
+// Step k = position (n, oh, ow) of split s: dy's element and the window's corner in x.
+fn gemm_k(s: u32, k: u32) -> vec3u {
+  let pos = s * p.e0 + k;
+  let plane = p.OH * p.OW;
+  if (pos >= p.N * plane) { return vec3u(0u); }
+  let n = pos / plane;
+  let q = pos - n * plane;
+  let oh = q / p.OW;
+  let a = n * p.K * plane + q;
+  let b = (n * p.C * p.H + oh * p.sh) * p.W + (q - oh * p.OW) * p.sw;
+  return vec3u(a, b, 1u);
+}
+
+fn gemm_a(i: u32) -> f32 { return in2[i]; }
+fn gemm_b(i: u32) -> f32 { return in1[i]; }
 
 fn gemm_write(s: u32, m: u32, col: u32, v: f32) {
   out[(s * p.K + m) * p.C * p.KH * p.KW + col] = v;

@@ -1,9 +1,14 @@
 // The one tiled GEMM body: C[b, m, n] = sum_k A[b, m, k] * B[b, k, n].
-// It is never compiled alone: a hooks file (matmul.wgsl, conv.wgsl, ...) is prepended and supplies
-//   gemm_dims() -> vec4u (M, N, K, batches), gemm_read_a(b, m, k), gemm_read_b(b, k, n),
+// It is never compiled alone: a hooks file (matmul.wgsl, conv_forward.wgsl, ...) is prepended and
+// supplies the addressing, split so that almost no index arithmetic stays in the inner loop:
+//   gemm_dims() -> vec4u                   (M, N, K, batches)
+//   gemm_row_base(b, m), gemm_col_base(b, n) -> u32   offsets of row m of A / column n of B,
+//                                                    computed once per thread before the loop
+//   gemm_k(b, k) -> vec3u                  (offset of step k in A, in B, 1 if step k counts)
+//   gemm_a(i), gemm_b(i) -> f32            the element at an offset (A[row base + k offset] ...)
 //   gemm_write(b, m, n, value)
-// so matmul, implicit-GEMM convolution and its gradients share this loop and differ only in how
-// operands are addressed (the read/write hooks of tfjs-backend-webgpu's matmul programs).
+// so matmul, implicit-GEMM convolution and its gradients share this loop (the read/write hooks of
+// tfjs-backend-webgpu's matmul programs). Offsets are u32 and may wrap: a hook can step backwards.
 // Tiling: each invocation owns a TM x 4 block of C (rows x vec4 of columns), kept in registers;
 // a workgroup is WG_X x WG_Y invocations, so one workgroup covers (WG_Y * TM) x (WG_X * 4) of C.
 // WG_X and WG_Y are pipeline constants: the CPU driver prefers 8 x 1 (one SIMD register of lanes),
@@ -25,14 +30,17 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let row0 = (wid.y * WG_Y + lid.y) * TM;
   if (col0 >= N || row0 >= M) { return; }
   var rows: array<u32, TM>;
-  for (var r = 0u; r < TM; r++) { rows[r] = min(row0 + r, M - 1u); }
+  for (var r = 0u; r < TM; r++) { rows[r] = gemm_row_base(b, min(row0 + r, M - 1u)); }
   let cols = min(vec4u(col0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
+  let cb = vec4u(gemm_col_base(b, cols.x), gemm_col_base(b, cols.y),
+                 gemm_col_base(b, cols.z), gemm_col_base(b, cols.w));
   var acc: array<vec4f, TM>;
   for (var k = 0u; k < K; k++) {
-    let bv = vec4f(gemm_read_b(b, k, cols.x), gemm_read_b(b, k, cols.y),
-                   gemm_read_b(b, k, cols.z), gemm_read_b(b, k, cols.w));
+    let o = gemm_k(b, k);
+    if (o.z == 0u) { continue; }
+    let bv = vec4f(gemm_b(cb.x + o.y), gemm_b(cb.y + o.y), gemm_b(cb.z + o.y), gemm_b(cb.w + o.y));
     for (var r = 0u; r < TM; r++) {
-      acc[r] += gemm_read_a(b, rows[r], k) * bv;
+      acc[r] += gemm_a(rows[r] + o.x) * bv;
     }
   }
   for (var r = 0u; r < TM; r++) {

@@ -1,4 +1,5 @@
-// Strided copies: every view-like op (permute, expand, slice, pad, concat) is one of these two.
+// Strided copies: every view-like op (permute, expand, slice, concat) is one strided copy, and
+// constant padding one gather (pad_gather, at the end).
 // Bindings: 0 = params, 1 = src (read), 2 = dst (read_write).
 // `shape` is the iteration shape (up to 8 dims, row-major); element i of it sits at
 //   src[src_off + sum(idx_d * ss_d)] and dst[dst_off + sum(idx_d * ds_d)].
@@ -11,6 +12,7 @@ struct Params {
   shape: array<vec4u, 2>,
   ss: array<vec4u, 2>,
   ds: array<vec4u, 2>,
+  before: array<vec4u, 2>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,4 +36,24 @@ fn strided_copy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     d += idx * dim(p.ds, u32(k));
   }
   dst[d] = src[s];
+}
+
+// Constant padding as one gather: output element i reads src at (idx - before) when that lies inside
+// the source (whose shape is in `ds`), else the value whose bits are in `dst_off`; `ss` holds the
+// source's dense strides and `before` the padding before each dimension.
+@compute @workgroup_size(64)
+fn pad_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.n) { return; }
+  var rem = i;
+  var s = 0u;
+  var inside = true;
+  for (var k = i32(p.rank) - 1; k >= 0; k--) {
+    let e = dim(p.shape, u32(k));
+    let idx = i32(rem % e) - i32(dim(p.before, u32(k)));
+    rem = rem / e;
+    inside = inside && idx >= 0 && idx < i32(dim(p.ds, u32(k)));
+    s += u32(max(idx, 0)) * dim(p.ss, u32(k));
+  }
+  dst[i] = select(bitcast<f32>(p.dst_off), src[s], inside);
 }

@@ -15,6 +15,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
 fn gemm_dims() -> vec4u { return vec4u(p.M, p.N, p.K, p.batches); }
-fn gemm_read_a(b: u32, m: u32, k: u32) -> f32 { return A[b * p.sab + m * p.sam + k * p.sak]; }
-fn gemm_read_b(b: u32, k: u32, n: u32) -> f32 { return B[b * p.sbb + k * p.sbk + n * p.sbn]; }
+fn gemm_row_base(b: u32, m: u32) -> u32 { return b * p.sab + m * p.sam; }
+fn gemm_col_base(b: u32, n: u32) -> u32 { return b * p.sbb + n * p.sbn; }
+fn gemm_k(b: u32, k: u32) -> vec3u { return vec3u(k * p.sak, k * p.sbk, 1u); }
+fn gemm_a(i: u32) -> f32 { return A[i]; }
+fn gemm_b(i: u32) -> f32 { return B[i]; }
 fn gemm_write(b: u32, m: u32, n: u32, v: f32) { C[(b * p.M + m) * p.N + n] = v; }

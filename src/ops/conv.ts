@@ -2,10 +2,13 @@
 // (kernels/gemm.wgsl) with the hooks of kernels/conv_{forward,dgrad,wgrad}.wgsl.
 // Three launches cover everything: forward (conv y, convT dx), dgrad (conv dx, convT y),
 // wgrad (both weight gradients, split-K).
+
+import { noGrad } from '../autograd.ts';
 import { rt } from '../gpu/runtime.ts';
 import { fmt, record, Tensor } from '../tensor.ts';
 import { gemmTile } from './matmul.ts';
 import { sum } from './reduce.ts';
+import { pad } from './shape.ts';
 
 export type Pair = number | [number, number];
 
@@ -52,27 +55,11 @@ function checkPairs(op: string, o: Record<string, [number, number]>, min: Record
   }
 }
 
+/** The uniform block of kernels/conv.wgsl: geometry, then the hook set's 16 words. */
 function params(g: Geom, hasBias: boolean, extra: number[] = []): number[] {
-  const e = [...extra, ...new Array(12 - extra.length).fill(0)];
-  return [
-    g.N,
-    g.C,
-    g.H,
-    g.W,
-    g.K,
-    g.OH,
-    g.OW,
-    g.KH,
-    g.KW,
-    g.sh,
-    g.sw,
-    g.ph,
-    g.pw,
-    g.dh,
-    g.dw,
-    hasBias ? 1 : 0,
-    ...e,
-  ];
+  const e = [...extra, ...new Array(16 - extra.length).fill(0)];
+  const geometry = [g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw];
+  return [...geometry, hasBias ? 1 : 0, 0, 0, ...e];
 }
 
 function launch(
@@ -81,7 +68,7 @@ function launch(
   N: number,
   batches: number,
   p: number[],
-  bind: (Tensor | undefined)[],
+  bind: (Tensor | null | undefined)[],
   out: Tensor,
 ) {
   if (M * N * batches === 0) return;
@@ -96,32 +83,99 @@ function launch(
   });
 }
 
-/** y = conv(x, w) + bias. */
+/** t [N, C, H, W] zero-padded by [top, bottom, left, right] (the operand the hooks read unchecked). */
+function padded(t: Tensor, top: number, bottom: number, left: number, right: number): Tensor {
+  if (top + bottom + left + right === 0) return t;
+  return noGrad(() =>
+    pad(t, [
+      [0, 0],
+      [0, 0],
+      [top, bottom],
+      [left, right],
+    ]),
+  );
+}
+
+/** y = conv(x, w) + bias, with x zero-padded so every window is in range. */
 function forward(x: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
-  launch('conv_forward', g.K, g.OH * g.OW, g.N, params(g, !!bias), [x, w, bias ?? undefined], y);
+  const xp = padded(x, g.ph, g.ph, g.pw, g.pw);
+  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
+  launch('conv_forward', g.K, g.OH * g.OW, g.N, params(gp, !!bias), [xp, w, bias], y);
+  if (xp !== x) xp.dispose();
   return y;
+}
+
+/** The taps of one stride phase along a dimension, as the dgrad hooks walk them. */
+interface PhaseTaps {
+  /** First pixel, pixels in the phase. */
+  start: number;
+  count: number;
+  /** First tap, tap step, number of taps. */
+  k0: number;
+  kstep: number;
+  nk: number;
+  /** dy row of the phase's first pixel for the first tap, and how far it moves per tap. */
+  c0: number;
+  ostep: number;
+}
+
+/**
+ * Pixels i = r + j*s (j < count) of an input dimension of `size` receive the taps k with
+ * (i + p - k*d) divisible by s; those form an arithmetic progression, and dy's index is
+ * (i + p - k*d) / s = j + c0 - t*ostep for the t-th tap.
+ */
+function phaseTaps(r: number, size: number, s: number, p: number, d: number, kernel: number): PhaseTaps {
+  const count = Math.ceil((size - r) / s);
+  const ks: number[] = [];
+  for (let k = 0; k < kernel; k++) if ((((r + p - k * d) % s) + s) % s === 0) ks.push(k);
+  const k0 = ks[0] ?? 0;
+  const kstep = ks.length > 1 ? ks[1] - ks[0] : 1;
+  return { start: r, count, k0, kstep, nk: ks.length, c0: (r + p - k0 * d) / s, ostep: (kstep * d) / s };
 }
 
 /** dx = dgrad(dy, w) + bias[c]: the conv input gradient, one launch per stride phase. */
 function dgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
-  const phased = g.dh === 1 && g.dw === 1;
-  const [psh, psw] = phased ? [g.sh, g.sw] : [1, 1];
-  for (let rh = 0; rh < psh; rh++) {
-    for (let rw = 0; rw < psw; rw++) {
-      const cntH = Math.ceil((g.H - rh) / psh);
-      const cntW = Math.ceil((g.W - rw) / psw);
-      if (cntH <= 0 || cntW <= 0) continue;
-      // Taps that land on this phase: kh = (rh + ph) mod sh, then every sh-th.
-      const kh0 = phased ? (rh + g.ph) % g.sh : 0;
-      const kw0 = phased ? (rw + g.pw) % g.sw : 0;
-      const nkh = phased ? Math.max(0, Math.ceil((g.KH - kh0) / g.sh)) : g.KH;
-      const nkw = phased ? Math.max(0, Math.ceil((g.KW - kw0) / g.sw)) : g.KW;
-      const extra = [rh, rw, psh, psw, kh0, kw0, phased ? g.sh : 1, phased ? g.sw : 1, nkh, nkw, cntH, cntW];
-      launch('conv_dgrad', g.C, cntH * cntW, g.N, params(g, !!bias, extra), [dy, w, bias ?? undefined], dx);
+  const rows: PhaseTaps[] = [];
+  const cols: PhaseTaps[] = [];
+  for (let r = 0; r < g.sh; r++) rows.push(phaseTaps(r, g.H, g.sh, g.ph, g.dh, g.KH));
+  for (let r = 0; r < g.sw; r++) cols.push(phaseTaps(r, g.W, g.sw, g.pw, g.dw, g.KW));
+  // Zero-pad dy so that every tap of every phase reads inside it.
+  const need = (ts: PhaseTaps[], size: number): [number, number] => {
+    const live = ts.filter((t) => t.nk > 0 && t.count > 0);
+    const before = Math.max(0, ...live.map((t) => (t.nk - 1) * t.ostep - t.c0));
+    const after = Math.max(0, ...live.map((t) => t.count - 1 + t.c0 - (size - 1)));
+    return [before, after];
+  };
+  const [top, bottom] = need(rows, g.OH);
+  const [left, right] = need(cols, g.OW);
+  const dyp = padded(dy, top, bottom, left, right);
+  const gp = { ...g, OH: g.OH + top + bottom, OW: g.OW + left + right };
+  for (const th of rows) {
+    for (const tw of cols) {
+      if (th.count <= 0 || tw.count <= 0) continue;
+      const extra = [
+        ...[
+          th.start,
+          tw.start,
+          g.sh,
+          g.sw,
+          th.k0,
+          tw.k0,
+          th.kstep,
+          tw.kstep,
+          th.nk,
+          tw.nk,
+          th.count,
+          tw.count,
+        ],
+        ...[th.ostep, tw.ostep, th.c0 + top, tw.c0 + left],
+      ];
+      launch('conv_dgrad', g.C, th.count * tw.count, g.N, params(gp, !!bias, extra), [dyp, w, bias], dx);
     }
   }
+  if (dyp !== dy) dyp.dispose();
   return dx;
 }
 
@@ -137,7 +191,10 @@ function wgrad(x: Tensor, dy: Tensor, g: Geom): Tensor {
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
   const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
-  launch('conv_wgrad', M, N, splits, params(g, false, [chunk, splits]), [x, dy], part);
+  const xp = padded(x, g.ph, g.ph, g.pw, g.pw);
+  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
+  launch('conv_wgrad', M, N, splits, params(gp, false, [chunk, splits]), [xp, dy], part);
+  if (xp !== x) xp.dispose();
   if (splits === 1) return part;
   const dw = sum(part, 0);
   part.dispose();

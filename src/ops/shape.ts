@@ -1,6 +1,6 @@
 // Shape ops. reshape is a view (same storage); permute, expand, slice, pad and concat copy through
 // the one strided-copy kernel in kernels/layout.wgsl, and each one's backward is another of them.
-import { packDims, rt } from '../gpu/runtime.ts';
+import { f32bits, packDims, rt } from '../gpu/runtime.ts';
 import { checkShape, fmt, numel, record, type Shape, Tensor } from '../tensor.ts';
 import { full, sumTo } from './elementwise.ts';
 
@@ -40,6 +40,7 @@ function stridedCopy(
       ...packDims([...shape]),
       ...packDims(sStrides),
       ...packDims(dStrides),
+      ...packDims([]),
     ],
     bindings: [src.buffer, dst.buffer],
     workgroups: r.grid(Math.ceil(n / 64)),
@@ -177,7 +178,7 @@ function embed(x: Tensor, shape: Shape, at: number[], value: number): Tensor {
   return out;
 }
 
-/** Constant padding; pads[i] = [before, after] for dimension i (one pair per dimension). */
+/** Constant padding; pads[i] = [before, after] for dimension i (one pair per dimension). One gather. */
 export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   if (
     pads.length !== x.ndim ||
@@ -187,9 +188,25 @@ export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
       `pad: need one [before, after] pair of non-negative integers per dimension of ${fmt(x.shape)}`,
     );
   }
+  if (x.ndim > MAX_RANK) throw new Error(`pad: at most ${MAX_RANK} dimensions are supported`);
   const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
   const at = pads.map((p) => p[0]);
-  const out = embed(x, shape, at, value);
+  const out = Tensor.empty(shape);
+  if (out.size > 0) {
+    const r = rt();
+    r.dispatch({
+      kernel: { files: ['layout'], entry: 'pad_gather' },
+      params: [
+        ...[out.size, x.ndim, 0, f32bits(value)],
+        ...packDims(shape),
+        ...packDims(stridesOf(x.shape)),
+        ...packDims(x.shape),
+        ...packDims(at),
+      ],
+      bindings: [x.buffer, out.buffer],
+      workgroups: r.grid(Math.ceil(out.size / 64)),
+    });
+  }
   return record(out, [x], (g) => [
     slice(
       g,
