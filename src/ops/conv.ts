@@ -96,13 +96,16 @@ function padded(t: Tensor, top: number, bottom: number, left: number, right: num
   );
 }
 
-/** y = conv(x, w) + bias, with x zero-padded so every window is in range. */
-function forward(x: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
+/** x zero-padded by the conv's padding: what forward and wgrad read. */
+function padInput(x: Tensor, g: Geom): Tensor {
+  return padded(x, g.ph, g.ph, g.pw, g.pw);
+}
+
+/** y = conv(x, w) + bias from the padded input xp (every window in range). */
+function forward(xp: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
-  const xp = padded(x, g.ph, g.ph, g.pw, g.pw);
   const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
   launch('conv_forward', g.K, g.OH * g.OW, g.N, params(gp, !!bias), [xp, w, bias], y);
-  if (xp !== x) xp.dispose();
   return y;
 }
 
@@ -179,8 +182,8 @@ function dgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   return dx;
 }
 
-/** dW = sum over positions of dy x im2col(x), split-K with a final sum over the splits. */
-function wgrad(x: Tensor, dy: Tensor, g: Geom): Tensor {
+/** dW = sum over positions of dy x im2col(x) from the padded input xp, split-K, then a sum of the splits. */
+function wgrad(xp: Tensor, dy: Tensor, g: Geom): Tensor {
   const M = g.K;
   const N = g.C * g.KH * g.KW;
   const depth = g.N * g.OH * g.OW;
@@ -191,10 +194,8 @@ function wgrad(x: Tensor, dy: Tensor, g: Geom): Tensor {
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
   const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
-  const xp = padded(x, g.ph, g.ph, g.pw, g.pw);
   const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
   launch('conv_wgrad', M, N, splits, params(gp, false, [chunk, splits]), [xp, dy], part);
-  if (xp !== x) xp.dispose();
   if (splits === 1) return part;
   const dw = sum(part, 0);
   part.dispose();
@@ -238,13 +239,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const OH = Math.floor((H + 2 * ph - effH) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - effW) / sw) + 1;
   const g: Geom = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw };
-  const y = forward(x, weight, bias ?? null, g);
+  const xp = padInput(x, g);
+  const y = forward(xp, weight, bias ?? null, g);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, inputs, (gy) => [
-    x.requiresGrad ? dgrad(gy, weight, null, g) : null,
-    weight.requiresGrad ? wgrad(x, gy, g) : null,
-    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
-  ]);
+  // The padded input is kept for the weight gradient (freed with the graph node, or now).
+  const saved = xp !== x ? [xp] : [];
+  return record(
+    y,
+    inputs,
+    (gy) => [
+      x.requiresGrad ? dgrad(gy, weight, null, g) : null,
+      weight.requiresGrad ? wgrad(xp, gy, g) : null,
+      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+    ],
+    saved,
+  );
 }
 
 /** PyTorch's F.conv_transpose2d: x [N, in, H, W], weight [in, out, KH, KW], bias [out]. */
@@ -286,9 +295,15 @@ export function convTranspose2d(
   const g: Geom = { N, C: Cout, H: OH, W: OW, K: Cin, OH: H, OW: W, KH, KW, sh, sw, ph, pw, dh, dw };
   const y = dgrad(x, weight, bias ?? null, g);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, inputs, (gy) => [
-    x.requiresGrad ? forward(gy, weight, null, g) : null,
-    weight.requiresGrad ? wgrad(gy, x, g) : null,
-    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
-  ]);
+  return record(y, inputs, (gy) => {
+    // Both gradients read the output gradient through the conv's windows: pad it once.
+    const gp = padInput(gy, g);
+    const res = [
+      x.requiresGrad ? forward(gp, weight, null, g) : null,
+      weight.requiresGrad ? wgrad(gp, x, g) : null,
+      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+    ];
+    if (gp !== gy) gp.dispose();
+    return res;
+  });
 }

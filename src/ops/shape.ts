@@ -193,15 +193,28 @@ export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   const at = pads.map((p) => p[0]);
   const out = Tensor.empty(shape);
   if (out.size > 0) {
+    // Fold every unpadded dimension into the one outside it (NCHW padded in H, W becomes [N*C, H, W]):
+    // fewer divisions per element in the gather.
+    const dims: { size: number; before: number; after: number }[] = [];
+    x.shape.forEach((d, i) => {
+      const [b, a] = pads[i];
+      const outer = dims[dims.length - 1];
+      if (outer && b === 0 && a === 0) {
+        outer.size *= d;
+        outer.before *= d;
+        outer.after *= d;
+      } else dims.push({ size: d, before: b, after: a });
+    });
+    const inShape = dims.map((d) => d.size);
     const r = rt();
     r.dispatch({
       kernel: { files: ['layout'], entry: 'pad_gather' },
       params: [
-        ...[out.size, x.ndim, 0, f32bits(value)],
-        ...packDims(shape),
-        ...packDims(stridesOf(x.shape)),
-        ...packDims(x.shape),
-        ...packDims(at),
+        ...[out.size, dims.length, 0, f32bits(value)],
+        ...packDims(dims.map((d) => d.size + d.before + d.after)),
+        ...packDims(stridesOf(inShape)),
+        ...packDims(inShape),
+        ...packDims(dims.map((d) => d.before)),
       ],
       bindings: [x.buffer, out.buffer],
       workgroups: r.grid(Math.ceil(out.size / 64)),
