@@ -36,3 +36,8 @@ export function upsampleLayer(inC: number, outC: number, upsample: UpsampleType)
     return [new Upsample(2, 'bilinear'), new ReflectionPad2d(1), new Conv2d(inC, outC, 3)];
   throw new Error(`upsample layer [${upsample}] not implemented (use basic or bilinear)`);
 }
+
+/** The layers that exist: optional layers (a norm of 'none', dropout off) are passed as null. */
+export function present(...ms: (Module | null)[]): Module[] {
+  return ms.filter((m): m is Module => m !== null);
+}

@@ -5,7 +5,7 @@ import { AvgPool2d, Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
 import type { Tensor } from '../../tensor.ts';
-import { type NormType, normLayer } from './blocks.ts';
+import { type NormType, normLayer, present } from './blocks.ts';
 
 export interface DiscriminatorOpts {
   inputNc: number;
@@ -18,7 +18,6 @@ export interface DiscriminatorOpts {
 }
 
 function patchLayers(inputNc: number, ndf: number, nLayers: number, norm: NormType): Module[] {
-  const present = (...ms: (Module | null)[]) => ms.filter((m): m is Module => m !== null);
   const seq: Module[] = [new Conv2d(inputNc, ndf, 4, { stride: 2, padding: 1 }), new LeakyReLU(0.2)];
   let mult = 1;
   for (let n = 1; n < nLayers; n++) {

@@ -5,7 +5,7 @@ import { AvgPool2d, Conv2d } from '../../nn/conv.ts';
 import { Linear, Sequential } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
 import type { Tensor } from '../../tensor.ts';
-import { type NonLinearity, type NormType, nlLayer, normLayer } from './blocks.ts';
+import { type NonLinearity, type NormType, nlLayer, normLayer, present } from './blocks.ts';
 
 export interface EncoderOpts {
   inputNc: number;
@@ -21,8 +21,6 @@ export interface Encoded {
   mu: Tensor;
   logvar: Tensor | null;
 }
-
-const present = (...ms: (Module | null)[]) => ms.filter((m): m is Module => m !== null);
 
 /** BasicBlock: [norm, nl, conv3x3(in, in), norm, nl, conv3x3(in, out), avgpool 2] + [avgpool 2, conv1x1]. */
 class BasicBlock extends Module {

@@ -13,6 +13,7 @@ import {
   type NormType,
   nlLayer,
   normLayer,
+  present,
   type UpsampleType,
   upsampleLayer,
 } from './blocks.ts';
@@ -47,10 +48,6 @@ export function catZ(x: Tensor, z: Tensor): Tensor {
 interface BlockRole {
   outermost?: boolean;
   innermost?: boolean;
-}
-
-function present(...ms: (Module | null)[]): Module[] {
-  return ms.filter((m): m is Module => m !== null);
 }
 
 /** UnetBlock: down -> submodule -> up, with the block input concatenated as the skip. */
