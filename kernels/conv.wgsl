@@ -19,6 +19,8 @@ struct Params {
   e4: u32, e5: u32, e6: u32, e7: u32,
   e8: u32, e9: u32, e10: u32, e11: u32,
   e12: u32, e13: u32, e14: u32, e15: u32,
+  // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
+  phases: array<vec4u, 48>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

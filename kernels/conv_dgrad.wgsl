@@ -1,33 +1,47 @@
 // Conv input-gradient hooks, also the transposed-conv forward: dx[n] = W^T (.) dy[n] (+ bias).
-// Stride phases: the input pixels (ih, iw) = (e0 + a*e2, e1 + b*e3) of one phase receive only the
-// taps kh = e4 + th*e6, kw = e5 + tw*e7 (th < e8, tw < e9), for which dy's row is
-// oh = a + c0 - th*e12 (and likewise for columns), so one launch per phase multiplies no inserted
-// zeros. dy is zero-padded by the host (OH, OW are its padded size) so that every such row is in
-// range; e14, e15 = c0, c1 plus that padding. e10, e11 = pixels of the phase along h, w.
-// GEMM: M = C, N = e10*e11, depth = K*e8*e9, batches = N. Bindings: 1 = padded dy, 2 = weight,
-// 3 = bias. H, W are dx's own size.
+// Stride phases: the input pixels (ih, iw) = (rh + a*sh, rw + b*sw) of one phase receive only the
+// taps kh = kh0 + th*e2, kw = kw0 + tw*e3, for which dy's row is oh = a + c0 - th*e4 (likewise for
+// columns with e5), so no work is spent on the zeros a stride inserts. All phases run in one launch:
+// GEMM batch z is image z / e0 and phase z % e0 (e0 phases). dy is zero-padded by the host (OH, OW are
+// its padded size) so that every tap reads inside it.
+// Per phase ph, phases[3ph] = (rh, rw, kh0, kw0), phases[3ph+1] = (taps along h, along w, pixels along
+// h, along w), phases[3ph+2] = (c0 + pad top, c1 + pad left, -, -).
+// GEMM per batch: M = C, N = its phase's pixels, depth = K * its taps. Bindings: 1 = padded dy,
+// 2 = weight, 3 = bias. H, W are dx's own size.
 
-fn gemm_dims() -> vec4u { return vec4u(p.C, p.e10 * p.e11, p.K * p.e8 * p.e9, p.N); }
+struct Phase { r: vec4u, n: vec4u, o: vec4u }
+
+fn phase_of(b: u32) -> Phase {
+  let i = 3u * (b % p.e0);
+  return Phase(p.phases[i], p.phases[i + 1u], p.phases[i + 2u]);
+}
+
+fn gemm_dims(b: u32) -> vec4u {
+  let f = phase_of(b);
+  return vec4u(p.C, f.n.z * f.n.w, p.K * f.n.x * f.n.y, p.N * p.e0);
+}
 
 fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
 
 fn gemm_col_base(b: u32, col: u32) -> u32 {
-  let a = col / p.e11;
-  return (b * p.K * p.OH + a + p.e14) * p.OW + (col - a * p.e11) + p.e15;
+  let f = phase_of(b);
+  let a = col / f.n.w;
+  return ((b / p.e0) * p.K * p.OH + a + f.o.x) * p.OW + (col - a * f.n.w) + f.o.y;
 }
 
 // Step k = (co, th, tw): weight [co, ci, kh, kw] and dy rows/columns stepping back from the base.
 fn gemm_k(b: u32, k: u32) -> vec3u {
-  let per = p.e8 * p.e9;
+  let f = phase_of(b);
+  let per = f.n.x * f.n.y;
   let co = k / per;
   let r = k - co * per;
-  let th = r / p.e9;
-  let tw = r - th * p.e9;
-  let kh = p.e4 + th * p.e6;
-  let kw = p.e5 + tw * p.e7;
+  let th = r / f.n.y;
+  let tw = r - th * f.n.y;
+  let kh = f.r.z + th * p.e2;
+  let kw = f.r.w + tw * p.e3;
   let a = (co * p.C * p.KH + kh) * p.KW + kw;
-  // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*e12, ow - tw*e13].
-  let d = co * p.OH * p.OW - th * p.e12 * p.OW - tw * p.e13;
+  // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*e4, ow - tw*e5].
+  let d = co * p.OH * p.OW - th * p.e4 * p.OW - tw * p.e5;
   return vec3u(a, d, 1u);
 }
 
@@ -35,8 +49,9 @@ fn gemm_a(i: u32) -> f32 { return in2[i]; }
 fn gemm_b(i: u32) -> f32 { return in1[i]; }
 
 fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
-  let a = col / p.e11;
-  let ih = p.e0 + a * p.e2;
-  let iw = p.e1 + (col - a * p.e11) * p.e3;
-  out[((b * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
+  let f = phase_of(b);
+  let a = col / f.n.w;
+  let ih = f.r.x + a * p.sh;
+  let iw = f.r.y + (col - a * f.n.w) * p.sw;
+  out[(((b / p.e0) * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
 }

@@ -2,7 +2,7 @@
 // x is zero-padded by the host: H, W are its padded size. GEMM: M = K, N = OH*OW,
 // depth = C*KH*KW, batches = N. Bindings: 1 = padded x, 2 = weight, 3 = bias.
 
-fn gemm_dims() -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * p.KH * p.KW, p.N); }
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * p.KH * p.KW, p.N); }
 
 fn gemm_row_base(b: u32, m: u32) -> u32 { return m * p.C * p.KH * p.KW; }
 

@@ -4,7 +4,7 @@
 // (split-K), so no thread loops over every pixel. x is zero-padded by the host (H, W: padded size).
 // GEMM: M = K, N = C*KH*KW, depth = e0, batches = e1 splits. Bindings: 1 = padded x, 2 = dy.
 
-fn gemm_dims() -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.e0, p.e1); }
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.e0, p.e1); }
 
 fn gemm_row_base(s: u32, co: u32) -> u32 { return co * p.OH * p.OW; }
 

@@ -1,7 +1,7 @@
 // The one tiled GEMM body: C[b, m, n] = sum_k A[b, m, k] * B[b, k, n].
 // It is never compiled alone: a hooks file (matmul.wgsl, conv_forward.wgsl, ...) is prepended and
 // supplies the addressing, split so that almost no index arithmetic stays in the inner loop:
-//   gemm_dims() -> vec4u                   (M, N, K, batches)
+//   gemm_dims(b) -> vec4u                  (M, N, K, batches) of batch b
 //   gemm_row_base(b, m), gemm_col_base(b, n) -> u32   offsets of row m of A / column n of B,
 //                                                    computed once per thread before the loop
 //   gemm_k(b, k) -> vec3u                  (offset of step k in A, in B, 1 if step k counts)
@@ -12,7 +12,8 @@
 // Tiling: each invocation owns a TM x 4 block of C (rows x vec4 of columns), kept in registers;
 // a workgroup is WG_X x WG_Y invocations, so one workgroup covers (WG_Y * TM) x (WG_X * 4) of C.
 // WG_X and WG_Y are pipeline constants: the CPU driver prefers 8 x 1 (one SIMD register of lanes),
-// a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*4)), ceil(M / (WG_Y*TM)), batches).
+// a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*4)), ceil(M / (WG_Y*TM)), batches), with
+// the largest N and M of any batch: batches may differ in size (the stride phases of a conv dgrad).
 // Out-of-range rows/columns are clamped on read and skipped on write, so any M, N, K is exact.
 
 override WG_X: u32 = 8u;
@@ -21,11 +22,11 @@ const TM: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let dims = gemm_dims();
+  let b = wid.z;
+  let dims = gemm_dims(b);
   let M = dims.x;
   let N = dims.y;
   let K = dims.z;
-  let b = wid.z;
   let col0 = (wid.x * WG_X + lid.x) * 4u;
   let row0 = (wid.y * WG_Y + lid.y) * TM;
   if (col0 >= N || row0 >= M) { return; }

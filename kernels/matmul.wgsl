@@ -14,7 +14,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
-fn gemm_dims() -> vec4u { return vec4u(p.M, p.N, p.K, p.batches); }
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.M, p.N, p.K, p.batches); }
 fn gemm_row_base(b: u32, m: u32) -> u32 { return b * p.sab + m * p.sam; }
 fn gemm_col_base(b: u32, n: u32) -> u32 { return b * p.sbb + n * p.sbn; }
 fn gemm_k(b: u32, k: u32) -> vec3u { return vec3u(k * p.sak, k * p.sbk, 1u); }

@@ -55,11 +55,15 @@ function checkPairs(op: string, o: Record<string, [number, number]>, min: Record
   }
 }
 
-/** The uniform block of kernels/conv.wgsl: geometry, then the hook set's 16 words. */
-function params(g: Geom, hasBias: boolean, extra: number[] = []): number[] {
+/** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
+const MAX_PHASES = 16;
+
+/** The uniform block of kernels/conv.wgsl: geometry, the hook set's 16 words, the phase table. */
+function params(g: Geom, hasBias: boolean, extra: number[] = [], phases: number[] = []): number[] {
   const e = [...extra, ...new Array(16 - extra.length).fill(0)];
+  const table = [...phases, ...new Array(MAX_PHASES * 12 - phases.length).fill(0)];
   const geometry = [g.N, g.C, g.H, g.W, g.K, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw];
-  return [...geometry, hasBias ? 1 : 0, 0, 0, ...e];
+  return [...geometry, hasBias ? 1 : 0, 0, 0, ...e, ...table];
 }
 
 function launch(
@@ -109,6 +113,10 @@ function forward(xp: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   return y;
 }
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 /** The taps of one stride phase along a dimension, as the dgrad hooks walk them. */
 interface PhaseTaps {
   /** First pixel, pixels in the phase. */
@@ -133,8 +141,9 @@ function phaseTaps(r: number, size: number, s: number, p: number, d: number, ker
   const ks: number[] = [];
   for (let k = 0; k < kernel; k++) if ((((r + p - k * d) % s) + s) % s === 0) ks.push(k);
   const k0 = ks[0] ?? 0;
-  const kstep = ks.length > 1 ? ks[1] - ks[0] : 1;
-  return { start: r, count, k0, kstep, nk: ks.length, c0: (r + p - k0 * d) / s, ostep: (kstep * d) / s };
+  // Solutions of k*d = r + p (mod s) step by s / gcd(s, d); dy's index then moves by d / gcd(s, d).
+  const g = gcd(s, d);
+  return { start: r, count, k0, kstep: s / g, nk: ks.length, c0: (r + p - k0 * d) / s, ostep: d / g };
 }
 
 /** dx = dgrad(dy, w) + bias[c]: the conv input gradient, one launch per stride phase. */
@@ -155,29 +164,20 @@ function dgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: Geom): Tensor {
   const [left, right] = need(cols, g.OW);
   const dyp = padded(dy, top, bottom, left, right);
   const gp = { ...g, OH: g.OH + top + bottom, OW: g.OW + left + right };
-  for (const th of rows) {
-    for (const tw of cols) {
-      if (th.count <= 0 || tw.count <= 0) continue;
-      const extra = [
-        ...[
-          th.start,
-          tw.start,
-          g.sh,
-          g.sw,
-          th.k0,
-          tw.k0,
-          th.kstep,
-          tw.kstep,
-          th.nk,
-          tw.nk,
-          th.count,
-          tw.count,
-        ],
-        ...[th.ostep, tw.ostep, th.c0 + top, tw.c0 + left],
-      ];
-      launch('conv_dgrad', g.C, th.count * tw.count, g.N, params(gp, !!bias, extra), [dyp, w, bias], dx);
-    }
-  }
+  const live: [PhaseTaps, PhaseTaps][] = [];
+  for (const th of rows) for (const tw of cols) if (th.count > 0 && tw.count > 0) live.push([th, tw]);
+  if (live.length > MAX_PHASES)
+    throw new Error(`conv: stride ${g.sh}x${g.sw} has more than ${MAX_PHASES} phases`);
+  const table = live.flatMap(([th, tw]) => [
+    ...[th.start, tw.start, th.k0, tw.k0],
+    ...[th.nk, tw.nk, th.count, tw.count],
+    ...[th.c0 + top, tw.c0 + left, 0, 0],
+  ]);
+  // Steps are the same for every phase of a dimension: they depend on stride and dilation only.
+  const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
+  const extra = [live.length, 0, th0.kstep, tw0.kstep, th0.ostep, tw0.ostep];
+  const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
+  launch('conv_dgrad', g.C, maxN, g.N * live.length, params(gp, !!bias, extra, table), [dyp, w, bias], dx);
   if (dyp !== dy) dyp.dispose();
   return dx;
 }
