@@ -137,6 +137,38 @@ test('the sampling command works on a checkpoint: grids and index.html', async (
   assert.equal([img.width, img.height], [2 + 5 * 66, 2 + 2 * 66]);
 });
 
+test('a corrupt or mismatched checkpoint is rejected whole, naming the file, and changes nothing', async () => {
+  const { copyFileSync, writeFileSync, cpSync } = await import('node:fs');
+  const { loadCheckpoint } = await import('../src/train/checkpoint.ts');
+  const folder = join(tmp, 'broken');
+  cpSync(join(tmp, 'full', 'checkpoints', 'latest'), folder, { recursive: true });
+  const bytes = readFileSync(join(folder, 'net_D2.safetensors'));
+  writeFileSync(join(folder, 'net_D2.safetensors'), bytes.subarray(0, bytes.length - 100));
+  const m = await BicycleGAN.create(tinyModel, 9);
+  const before = await weights(m);
+  assert.throws(
+    () => loadCheckpoint(folder, m),
+    /cannot load checkpoint .*broken \(nothing was changed\)[\s\S]*net_D2\.safetensors/,
+  );
+  // Another architecture: a wider generator's file.
+  copyFileSync(
+    join(tmp, 'full', 'checkpoints', 'latest', 'net_D2.safetensors'),
+    join(folder, 'net_D2.safetensors'),
+  );
+  const wide = await BicycleGAN.create({ ...tinyModel, ngf: 4 }, 9);
+  assert.throws(
+    () => loadCheckpoint(folder, wide),
+    /net_G\.safetensors: model\.down\.0\.weight has shape \[2,9,4,4\], the model \[4,9,4,4\]/,
+  );
+  const after = await weights(m);
+  assert.ok(
+    before.every((w, i) => w.every((v, j) => v === after[i][j])),
+    'weights unchanged after a failed load',
+  );
+  m.dispose();
+  wide.dispose();
+});
+
 test('a non-finite loss stops training with a message and keeps the last good checkpoint', async () => {
   const ok = await trainBicycleGAN(options('nan', { maxIters: 2 }));
   ok.model.dispose();

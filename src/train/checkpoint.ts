@@ -4,7 +4,9 @@
 // previous checkpoint whole; a swap interrupted between its two renames is recovered from `<tag>.old`.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModule, loadOptimizer, saveModule, saveOptimizer } from '../io/files.ts';
+import { loadModuleBytes, loadOptimizerBytes } from '../io/checkpoint.ts';
+import { readFileBytes, saveModule, saveOptimizer } from '../io/files.ts';
+import { parse } from '../io/safetensors.ts';
 import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
 
 export interface TrainState {
@@ -76,16 +78,55 @@ export function readState(folder: string): TrainState {
   return s;
 }
 
-/** Loads networks (and optimizers unless `weightsOnly`) from a checkpoint folder into `model`. */
+/**
+ * Loads networks (and optimizers unless `weightsOnly`) from a checkpoint folder into `model`. Every file
+ * is read, parsed and matched against its network (names and shapes) before any weight changes, so a
+ * corrupt or mismatched checkpoint fails with all its problems and leaves the model as it was.
+ */
 export function loadCheckpoint(
   folder: string,
   model: BicycleGAN,
   opts: { weightsOnly?: boolean } = {},
 ): TrainState {
   const state = readState(folder);
-  for (const [name, net] of model.networks()) loadModule(net, join(folder, `net_${name}.safetensors`));
-  if (!opts.weightsOnly) {
-    for (const [name, opt] of model.optimizers()) loadOptimizer(opt, join(folder, `opt_${name}.safetensors`));
+  const nets = model.networks().map(([name, net]) => {
+    const file = join(folder, `net_${name}.safetensors`);
+    return { net, file, bytes: readFileBytes(file) };
+  });
+  const problems: string[] = [];
+  for (const { net, file, bytes } of nets) {
+    try {
+      const { tensors } = parse(bytes, file);
+      const own = net.stateDict();
+      const missing = Object.keys(own).filter((k) => !(k in tensors));
+      const unexpected = Object.keys(tensors).filter((k) => !(k in own));
+      const shapes = Object.keys(own).filter(
+        (k) => k in tensors && tensors[k].shape.join() !== own[k].shape.join(),
+      );
+      if (missing.length) problems.push(`${file}: missing ${missing.join(', ')}`);
+      if (unexpected.length) problems.push(`${file}: unexpected ${unexpected.join(', ')}`);
+      for (const k of shapes)
+        problems.push(`${file}: ${k} has shape [${tensors[k].shape}], the model [${own[k].shape}]`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
   }
+  const optimizers = opts.weightsOnly
+    ? []
+    : model.optimizers().map(([name, opt]) => {
+        const file = join(folder, `opt_${name}.safetensors`);
+        const bytes = readFileBytes(file);
+        try {
+          parse(bytes, file);
+        } catch (e) {
+          problems.push((e as Error).message);
+        }
+        return { opt, file, bytes };
+      });
+  if (problems.length) {
+    throw new Error(`cannot load checkpoint ${folder} (nothing was changed):\n  ${problems.join('\n  ')}`);
+  }
+  for (const { net, file, bytes } of nets) loadModuleBytes(net, bytes, { fileName: file });
+  for (const { opt, file, bytes } of optimizers) loadOptimizerBytes(opt, bytes, { fileName: file });
   return state;
 }
