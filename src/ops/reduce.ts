@@ -4,7 +4,7 @@
 import { f32bits, rt } from '../gpu/runtime.ts';
 import { fmt, record, type Shape, Tensor } from '../tensor.ts';
 import { compare } from './elementwise.ts';
-import { expand, permute } from './shape.ts';
+import { expand } from './shape.ts';
 
 const OP = { sum: 0, max: 1 } as const;
 
@@ -30,24 +30,14 @@ function reducedShape(shape: Shape, axes: number[], keepDim: boolean): number[] 
   return out;
 }
 
-/** Raw launch: reduces `axes` (sorted, unique) of x; result keeps dims as size 1. */
-function reduceRaw(x: Tensor, axes: number[], op: number, scale: number): Tensor {
-  const kept = reducedShape(x.shape, axes, true);
-  const contiguous = axes.length === 0 || axes[axes.length - 1] - axes[0] === axes.length - 1;
-  let src = x;
-  let first = axes[0] ?? 0;
-  let last = axes[axes.length - 1] ?? -1;
-  if (!contiguous) {
-    const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    src = permute(x, [...rest, ...axes]);
-    first = rest.length;
-    last = x.ndim - 1;
-  }
-  const dims = src.shape;
-  const outer = dims.slice(0, first).reduce((a, b) => a * b, 1);
-  const red = dims.slice(first, last + 1).reduce((a, b) => a * b, 1);
-  const inner = dims.slice(last + 1).reduce((a, b) => a * b, 1);
-  const out = Tensor.empty(kept);
+/** One launch: reduces the adjacent axes first..last of x over an [outer, reduced, inner] view. */
+function reduceRun(x: Tensor, first: number, last: number, op: number, scale: number): Tensor {
+  const dims = x.shape;
+  const prod = (v: number[]) => v.reduce((a, b) => a * b, 1);
+  const outer = prod(dims.slice(0, first));
+  const red = prod(dims.slice(first, last + 1));
+  const inner = prod(dims.slice(last + 1));
+  const out = Tensor.empty(dims.map((d, i) => (i >= first && i <= last ? 1 : d)));
   const n = outer * inner;
   if (n > 0) {
     const wide = red > 64 && n < 65536;
@@ -55,12 +45,35 @@ function reduceRaw(x: Tensor, axes: number[], op: number, scale: number): Tensor
     r.dispatch({
       kernel: { files: ['reduce'], entry: wide ? 'reduce_wide' : 'reduce_narrow' },
       params: [outer, red, inner, op, f32bits(scale), 0, 0, 0],
-      bindings: [src.buffer, out.buffer],
+      bindings: [x.buffer, out.buffer],
       workgroups: wide ? r.grid(n) : r.grid(Math.ceil(n / 64)),
     });
   }
-  if (src !== x) src.dispose();
   return out;
+}
+
+/**
+ * Reduces `axes` (sorted, unique) of x, keeping them as size 1. Scattered axes (a bias gradient's
+ * 0, 2, 3) reduce one adjacent run at a time, the run that shrinks the data most first: no permuted
+ * copy of the input. `scale` applies once, at the last run.
+ */
+function reduceRaw(x: Tensor, axes: number[], op: number, scale: number): Tensor {
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a - 1) last[1] = a;
+    else runs.push([a, a]);
+  }
+  if (runs.length === 0) return reduceRun(x, 0, -1, op, scale);
+  const size = ([f, l]: [number, number]) => x.shape.slice(f, l + 1).reduce((a, b) => a * b, 1);
+  runs.sort((a, b) => size(b) - size(a));
+  let cur = x;
+  runs.forEach(([f, l], i) => {
+    const next = reduceRun(cur, f, l, op, i === runs.length - 1 ? scale : 1);
+    if (cur !== x) cur.dispose();
+    cur = next;
+  });
+  return cur;
 }
 
 function finish(kept: Tensor, shape: Shape, axes: number[], keepDim: boolean): Tensor {
