@@ -15,20 +15,16 @@ import { type TrainOptions, trainBicycleGAN } from '../src/train/bicyclegan.ts';
 
 const SYNTHETIC_ROOT = 'data/synthetic-64';
 
-/** The reference's train_edges2shoes.sh recipe, used when a real data set is given. */
+/**
+ * The reference's train_edges2shoes.sh recipe, used when a real data set is given. The networks
+ * (unet_256, resnet_256, basic_256_multi, width 64) are DEFAULT_OPTIONS' own.
+ */
 const RECIPE: Record<string, unknown> = {
   input_nc: 1,
   load_size: 256,
   crop_size: 256,
   no_flip: true,
   use_dropout: true,
-  netG: 'unet_256',
-  netE: 'resnet_256',
-  netD: 'basic_256_multi',
-  netD2: 'basic_256_multi',
-  ngf: 64,
-  nef: 64,
-  ndf: 64,
   niter: 30,
   niter_decay: 30,
   display_freq: 400,

@@ -30,6 +30,19 @@ fn divisor(oh: u32, ow: u32) -> f32 {
   return f32((h1 - h0) * (w1 - w0));
 }
 
+// The outputs whose window holds input cell (ih, iw): o with o*s <= i + pad < o*s + k, as
+// (first row, first column, last row, last column). Both backward passes gather over this range.
+fn window_outputs(ih: i32, iw: i32) -> vec4i {
+  let h = ih + i32(p.ph);
+  let w = iw + i32(p.pw);
+  return vec4i(
+    max((h - i32(p.kh) + i32(p.sh)) / i32(p.sh), 0),
+    max((w - i32(p.kw) + i32(p.sw)) / i32(p.sw), 0),
+    min(h / i32(p.sh), i32(p.OH) - 1),
+    min(w / i32(p.sw), i32(p.OW) - 1),
+  );
+}
+
 @compute @workgroup_size(64)
 fn avgpool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
@@ -56,18 +69,10 @@ fn avgpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let i = gid.x + gid.y * nwg.x * 64u;
   if (i >= p.planes * p.H * p.W) { return; }
   let plane = i / (p.H * p.W);
-  let ih = i32((i / p.W) % p.H) + i32(p.ph);
-  let iw = i32(i % p.W) + i32(p.pw);
-  // Outputs o with o*s <= i+pad < o*s + k.
-  let oh0 = max((ih - i32(p.kh) + i32(p.sh)) / i32(p.sh), 0);
-  let ow0 = max((iw - i32(p.kw) + i32(p.sw)) / i32(p.sw), 0);
-  let oh1 = min(ih / i32(p.sh), i32(p.OH) - 1);
-  let ow1 = min(iw / i32(p.sw), i32(p.OW) - 1);
+  let r = window_outputs(i32((i / p.W) % p.H), i32(i % p.W));
   var s = 0.0;
-  for (var oh = oh0; oh <= oh1; oh++) {
-    if (ih - oh * i32(p.sh) >= i32(p.kh)) { continue; }
-    for (var ow = ow0; ow <= ow1; ow++) {
-      if (iw - ow * i32(p.sw) >= i32(p.kw)) { continue; }
+  for (var oh = r.x; oh <= r.z; oh++) {
+    for (var ow = r.y; ow <= r.w; ow++) {
       s += src[(plane * p.OH + u32(oh)) * p.OW + u32(ow)] / divisor(u32(oh), u32(ow));
     }
   }
@@ -110,15 +115,10 @@ fn maxpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   if (i >= p.planes * p.H * p.W) { return; }
   let plane = i / (p.H * p.W);
   let cell = i % (p.H * p.W);
-  let ih = i32(cell / p.W) + i32(p.ph);
-  let iw = i32(cell % p.W) + i32(p.pw);
-  let oh0 = max((ih - i32(p.kh) + i32(p.sh)) / i32(p.sh), 0);
-  let ow0 = max((iw - i32(p.kw) + i32(p.sw)) / i32(p.sw), 0);
-  let oh1 = min(ih / i32(p.sh), i32(p.OH) - 1);
-  let ow1 = min(iw / i32(p.sw), i32(p.OW) - 1);
+  let r = window_outputs(i32(cell / p.W), i32(cell % p.W));
   var s = 0.0;
-  for (var oh = oh0; oh <= oh1; oh++) {
-    for (var ow = ow0; ow <= ow1; ow++) {
+  for (var oh = r.x; oh <= r.z; oh++) {
+    for (var ow = r.y; ow <= r.w; ow++) {
       let o = (plane * p.OH + u32(oh)) * p.OW + u32(ow);
       if (u32(arg[o]) == cell) { s += src[o]; }
     }
