@@ -8,17 +8,18 @@
 // offset is in range: no bounds tests, and an offset splits into a per-row/column part and a per-k
 // part, which keeps the GEMM's inner loop free of index arithmetic.
 // Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write).
-// The meaning of H, W, OH, OW and e0..e15 is given by each hook file.
+// The meaning of H, W, OH, OW (padded or not) is given by each hook file.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   K: u32, OH: u32, OW: u32, KH: u32,
   KW: u32, sh: u32, sw: u32, dh: u32,
   dw: u32, has_bias: u32, pad0: u32, pad1: u32,
-  e0: u32, e1: u32, e2: u32, e3: u32,
-  e4: u32, e5: u32, e6: u32, e7: u32,
-  e8: u32, e9: u32, e10: u32, e11: u32,
-  e12: u32, e13: u32, e14: u32, e15: u32,
+  // conv_dgrad: stride phases in this launch; tap step and dy step per tap, along h and w.
+  n_phases: u32, kstep_h: u32, kstep_w: u32, ostep_h: u32,
+  ostep_w: u32, pad2: u32, pad3: u32, pad4: u32,
+  // conv_wgrad: positions per split-K chunk, number of chunks (splits).
+  chunk: u32, splits: u32, pad5: u32, pad6: u32,
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
 }

@@ -1,8 +1,8 @@
 // Conv input-gradient hooks, also the transposed-conv forward: dx[n] = W^T (.) dy[n] (+ bias).
 // Stride phases: the input pixels (ih, iw) = (rh + a*sh, rw + b*sw) of one phase receive only the
-// taps kh = kh0 + th*e2, kw = kw0 + tw*e3, for which dy's row is oh = a + c0 - th*e4 (likewise for
-// columns with e5), so no work is spent on the zeros a stride inserts. All phases run in one launch:
-// GEMM batch z is image z / e0 and phase z % e0 (e0 phases). dy is zero-padded by the host (OH, OW are
+// taps kh = kh0 + th*kstep_h, kw = kw0 + tw*kstep_w, for which dy's row is oh = a + c0 - th*ostep_h
+// (likewise for columns with ostep_w), so no work is spent on the zeros a stride inserts. All phases run in one launch:
+// GEMM batch z is image z / n_phases and phase z % n_phases. dy is zero-padded by the host (OH, OW are
 // its padded size) so that every tap reads inside it.
 // Per phase ph, phases[3ph] = (rh, rw, kh0, kw0), phases[3ph+1] = (taps along h, along w, pixels along
 // h, along w), phases[3ph+2] = (c0 + pad top, c1 + pad left, -, -).
@@ -12,13 +12,13 @@
 struct Phase { r: vec4u, n: vec4u, o: vec4u }
 
 fn phase_of(b: u32) -> Phase {
-  let i = 3u * (b % p.e0);
+  let i = 3u * (b % p.n_phases);
   return Phase(p.phases[i], p.phases[i + 1u], p.phases[i + 2u]);
 }
 
 fn gemm_dims(b: u32) -> vec4u {
   let f = phase_of(b);
-  return vec4u(p.C, f.n.z * f.n.w, p.K * f.n.x * f.n.y, p.N * p.e0);
+  return vec4u(p.C, f.n.z * f.n.w, p.K * f.n.x * f.n.y, p.N * p.n_phases);
 }
 
 fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
@@ -26,7 +26,7 @@ fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
 fn gemm_col_base(b: u32, col: u32) -> u32 {
   let f = phase_of(b);
   let a = col / f.n.w;
-  return ((b / p.e0) * p.K * p.OH + a + f.o.x) * p.OW + (col - a * f.n.w) + f.o.y;
+  return ((b / p.n_phases) * p.K * p.OH + a + f.o.x) * p.OW + (col - a * f.n.w) + f.o.y;
 }
 
 // Step k = (co, th, tw): weight [co, ci, kh, kw] and dy rows/columns stepping back from the base.
@@ -37,11 +37,11 @@ fn gemm_k(b: u32, k: u32) -> vec3u {
   let r = k - co * per;
   let th = r / f.n.y;
   let tw = r - th * f.n.y;
-  let kh = f.r.z + th * p.e2;
-  let kw = f.r.w + tw * p.e3;
+  let kh = f.r.z + th * p.kstep_h;
+  let kw = f.r.w + tw * p.kstep_w;
   let a = (co * p.C * p.KH + kh) * p.KW + kw;
-  // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*e4, ow - tw*e5].
-  let d = co * p.OH * p.OW - th * p.e4 * p.OW - tw * p.e5;
+  // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*ostep_h, ow - tw*ostep_w].
+  let d = co * p.OH * p.OW - th * p.ostep_h * p.OW - tw * p.ostep_w;
   return vec3u(a, d, 1u);
 }
 
@@ -53,5 +53,5 @@ fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let a = col / f.n.w;
   let ih = f.r.x + a * p.sh;
   let iw = f.r.y + (col - a * f.n.w) * p.sw;
-  out[(((b / p.e0) * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
+  out[(((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
 }

@@ -1,10 +1,10 @@
 // Conv weight-gradient hooks: dW [K, C*KH*KW] = sum over positions (n, oh, ow) of dy x im2col(x).
-// The reduction (N*OH*OW, huge) is split into chunks of e0 positions: GEMM batch s handles positions
-// [s*e0, (s+1)*e0) and writes its partial product to out[s]; the partials are summed afterwards
+// The reduction (N*OH*OW, huge) is split into chunks of `chunk` positions: GEMM batch s handles positions
+// [s*chunk, (s+1)*chunk) and writes its partial product to out[s]; the partials are summed afterwards
 // (split-K), so no thread loops over every pixel. x is zero-padded by the host (H, W: padded size).
-// GEMM: M = K, N = C*KH*KW, depth = e0, batches = e1 splits. Bindings: 1 = padded x, 2 = dy.
+// GEMM: M = K, N = C*KH*KW, depth = chunk, batches = splits. Bindings: 1 = padded x, 2 = dy.
 
-fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.e0, p.e1); }
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.chunk, p.splits); }
 
 fn gemm_row_base(s: u32, co: u32) -> u32 { return co * p.OH * p.OW; }
 
@@ -19,7 +19,7 @@ fn gemm_col_base(s: u32, col: u32) -> u32 {
 
 // Step k = position (n, oh, ow) of split s: dy's element and the window's corner in x.
 fn gemm_k(s: u32, k: u32) -> vec3u {
-  let pos = s * p.e0 + k;
+  let pos = s * p.chunk + k;
   let plane = p.OH * p.OW;
   if (pos >= p.N * plane) { return vec3u(0u); }
   let n = pos / plane;

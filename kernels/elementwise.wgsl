@@ -2,7 +2,10 @@
 // Bindings: 0 = params (uniform); 1, 2, 3 = read-only inputs (as many as the entry uses); 4 = output.
 // Layout: every tensor is dense row-major. Broadcasting reads the input through per-dimension strides
 // (0 on a broadcast dimension), given in params for up to 8 dimensions.
-// The op is a uniform value, not a pipeline constant: one compiled pipeline serves every op, because a
+// Op tables: `apply_unary` and `apply_binary` are generated at embed time (scripts/embed-kernels.mjs,
+// from the @optable lines below): op i is the i-th `fn unary_*` / `fn binary_*` in this file, and
+// TypeScript reads the same numbering (UNARY / BINARY in src/kernels/elementwise.ts). A new op is one
+// function here. The op is a uniform value, not a pipeline constant: one compiled pipeline serves every op, because a
 // pipeline costs 0.5-2 s to compile on the CPU driver while a uniform switch costs next to nothing.
 // Dispatch: 64 threads per workgroup, 1D or 2D grid (element i = x + y * 64 * num_workgroups.x).
 
@@ -34,38 +37,6 @@ fn offsets(i: u32) -> vec3u {
   return o;
 }
 
-fn unary_op(x: f32) -> f32 {
-  let a = p.alpha;
-  switch p.op {
-    case 0u: { return x; }
-    case 1u: { return -x; }
-    case 2u: { return exp(x); }
-    case 3u: { return log(x); }
-    case 4u: { return sqrt(x); }
-    case 5u: { return abs(x); }
-    case 6u: { return max(x, 0.0); }
-    case 7u: { return select(a * x, x, x > 0.0); }
-    case 8u: { return tanh(x); }
-    case 9u: { return 1.0 / (1.0 + exp(-x)); }
-    case 10u: { return x + a; }
-    case 11u: { return x * a; }
-    case 12u: { return pow_signed(x, a); }
-    case 13u: { return max(x, a); }
-    case 14u: { return min(x, a); }
-    case 15u: { return a - x; }
-    case 16u: { return a / x; }
-    case 17u: { return sign(x); }
-    case 18u: { return select(0.0, 1.0, x > a); }
-    case 19u: { return select(0.0, 1.0, x < a); }
-    case 20u: { return select(0.0, 1.0, x >= a); }
-    case 21u: { return select(0.0, 1.0, x <= a); }
-    case 22u: { return select(0.0, 1.0, x == a); }
-    case 23u: { return select(0.0, 1.0, x != a); }
-    case 24u: { return a * x + p.beta; }
-    default: { return x; }
-  }
-}
-
 // x^a as PyTorch computes it: integer exponents work for negative bases.
 fn pow_signed(x: f32, a: f32) -> f32 {
   if (a == 2.0) { return x * x; }
@@ -79,31 +50,53 @@ fn pow_signed(x: f32, a: f32) -> f32 {
   return r;
 }
 
-fn binary_op(x: f32, y: f32) -> f32 {
-  let a = p.alpha;
-  switch p.op {
-    case 0u: { return x + y; }
-    case 1u: { return x - y; }
-    case 2u: { return x * y; }
-    case 3u: { return x / y; }
-    case 4u: { return max(x, y); }
-    case 5u: { return min(x, y); }
-    case 6u: { return pow_signed(x, y); }
-    case 7u: { return select(0.0, 1.0, x > y); }
-    case 8u: { return select(0.0, 1.0, x < y); }
-    case 9u: { return select(0.0, 1.0, x >= y); }
-    case 10u: { return select(0.0, 1.0, x <= y); }
-    case 11u: { return select(0.0, 1.0, x == y); }
-    case 12u: { return select(0.0, 1.0, x != y); }
-    // Backward helpers: x is the incoming gradient, y the saved forward value.
-    case 13u: { return x * (1.0 - y * y); }              // tanh'(from output)
-    case 14u: { return x * y * (1.0 - y); }              // sigmoid'(from output)
-    case 15u: { return select(a * x, x, y > 0.0); }      // leaky ReLU' (ReLU: a = 0)
-    case 16u: { return x * sign(y); }                    // abs'
-    case 17u: { return x * a * pow_signed(y, a - 1.0); } // (y^a)'
-    default: { return x; }
-  }
-}
+// Unary ops: x is the input, a and b the two scalar parameters (alpha, beta).
+// @optable apply_unary unary_ (x: f32, a: f32, b: f32) -> f32
+fn unary_copy(x: f32, a: f32, b: f32) -> f32 { return x; }
+fn unary_neg(x: f32, a: f32, b: f32) -> f32 { return -x; }
+fn unary_exp(x: f32, a: f32, b: f32) -> f32 { return exp(x); }
+fn unary_log(x: f32, a: f32, b: f32) -> f32 { return log(x); }
+fn unary_sqrt(x: f32, a: f32, b: f32) -> f32 { return sqrt(x); }
+fn unary_abs(x: f32, a: f32, b: f32) -> f32 { return abs(x); }
+fn unary_relu(x: f32, a: f32, b: f32) -> f32 { return max(x, 0.0); }
+fn unary_leaky(x: f32, a: f32, b: f32) -> f32 { return select(a * x, x, x > 0.0); }
+fn unary_tanh(x: f32, a: f32, b: f32) -> f32 { return tanh(x); }
+fn unary_sigmoid(x: f32, a: f32, b: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+fn unary_add_scalar(x: f32, a: f32, b: f32) -> f32 { return x + a; }
+fn unary_mul_scalar(x: f32, a: f32, b: f32) -> f32 { return x * a; }
+fn unary_pow_scalar(x: f32, a: f32, b: f32) -> f32 { return pow_signed(x, a); }
+fn unary_max_scalar(x: f32, a: f32, b: f32) -> f32 { return max(x, a); }
+fn unary_min_scalar(x: f32, a: f32, b: f32) -> f32 { return min(x, a); }
+fn unary_rsub_scalar(x: f32, a: f32, b: f32) -> f32 { return a - x; }
+fn unary_gt_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x > a); }
+fn unary_lt_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x < a); }
+fn unary_ge_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x >= a); }
+fn unary_le_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x <= a); }
+fn unary_eq_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x == a); }
+fn unary_ne_scalar(x: f32, a: f32, b: f32) -> f32 { return select(0.0, 1.0, x != a); }
+fn unary_affine(x: f32, a: f32, b: f32) -> f32 { return a * x + b; }
+
+// Binary ops: x and y the operands, a the scalar parameter. The *_grad ops are backward helpers:
+// x is the incoming gradient, y the saved forward value.
+// @optable apply_binary binary_ (x: f32, y: f32, a: f32) -> f32
+fn binary_add(x: f32, y: f32, a: f32) -> f32 { return x + y; }
+fn binary_sub(x: f32, y: f32, a: f32) -> f32 { return x - y; }
+fn binary_mul(x: f32, y: f32, a: f32) -> f32 { return x * y; }
+fn binary_div(x: f32, y: f32, a: f32) -> f32 { return x / y; }
+fn binary_max(x: f32, y: f32, a: f32) -> f32 { return max(x, y); }
+fn binary_min(x: f32, y: f32, a: f32) -> f32 { return min(x, y); }
+fn binary_pow(x: f32, y: f32, a: f32) -> f32 { return pow_signed(x, y); }
+fn binary_gt(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x > y); }
+fn binary_lt(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x < y); }
+fn binary_ge(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x >= y); }
+fn binary_le(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x <= y); }
+fn binary_eq(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x == y); }
+fn binary_ne(x: f32, y: f32, a: f32) -> f32 { return select(0.0, 1.0, x != y); }
+fn binary_tanh_grad(x: f32, y: f32, a: f32) -> f32 { return x * (1.0 - y * y); } // tanh' from its output
+fn binary_sigmoid_grad(x: f32, y: f32, a: f32) -> f32 { return x * y * (1.0 - y); } // sigmoid' from its output
+fn binary_leaky_grad(x: f32, y: f32, a: f32) -> f32 { return select(a * x, x, y > 0.0); } // leaky ReLU' (ReLU: a = 0)
+fn binary_abs_grad(x: f32, y: f32, a: f32) -> f32 { return x * sign(y); } // abs'
+fn binary_pow_grad(x: f32, y: f32, a: f32) -> f32 { return x * a * pow_signed(y, a - 1.0); } // (y^a)'
 
 @group(0) @binding(1) var<storage, read> in0: array<f32>;
 @group(0) @binding(2) var<storage, read> in1: array<f32>;
@@ -114,7 +107,7 @@ fn binary_op(x: f32, y: f32) -> f32 {
 fn unary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear(gid, nwg);
   if (i >= p.n) { return; }
-  out0[i] = unary_op(in0[i]);
+  out0[i] = apply_unary(p.op, in0[i], p.alpha, p.beta);
 }
 
 @compute @workgroup_size(64)
@@ -131,7 +124,7 @@ fn binary(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   if (i >= p.n) { return; }
   var o = vec3u(i);
   if (p.fast == 0u) { o = offsets(i); }
-  out0[i] = binary_op(in0[o.x], in1[o.y]);
+  out0[i] = apply_binary(p.op, in0[o.x], in1[o.y], p.alpha);
 }
 
 // where(c, a, b): c != 0 picks a. Bindings: 1 = c, 2 = a, 3 = b.

@@ -9,16 +9,17 @@
 //   gemm_write(b, m, n, value)
 // so matmul, implicit-GEMM convolution and its gradients share this loop (the read/write hooks of
 // tfjs-backend-webgpu's matmul programs). Offsets are u32 and may wrap: a hook can step backwards.
-// Tiling: each invocation owns a TM x 4 block of C (rows x vec4 of columns), kept in registers;
-// a workgroup is WG_X x WG_Y invocations, so one workgroup covers (WG_Y * TM) x (WG_X * 4) of C.
+// Tiling: each invocation owns a TM x TN (= 4) block of C (rows x vec4 of columns), kept in registers;
+// a workgroup is WG_X x WG_Y invocations, so one workgroup covers (WG_Y * TM) x (WG_X * TN) of C.
 // WG_X and WG_Y are pipeline constants: the CPU driver prefers 8 x 1 (one SIMD register of lanes),
-// a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*4)), ceil(M / (WG_Y*TM)), batches), with
+// a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*TN)), ceil(M / (WG_Y*TM)), batches), with
 // the largest N and M of any batch: batches may differ in size (the stride phases of a conv dgrad).
 // Out-of-range rows/columns are clamped on read and skipped on write, so any M, N, K is exact.
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 const TM: u32 = 4u;
+const TN: u32 = 4u; // one vec4 of columns: fixed by the vec4f accumulators
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -27,7 +28,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let M = dims.x;
   let N = dims.y;
   let K = dims.z;
-  let col0 = (wid.x * WG_X + lid.x) * 4u;
+  let col0 = (wid.x * WG_X + lid.x) * TN;
   let row0 = (wid.y * WG_Y + lid.y) * TM;
   if (col0 >= N || row0 >= M) { return; }
   var rows: array<u32, TM>;

@@ -9,6 +9,7 @@
 
 struct Params {
   n: u32, rank: u32, src_off: u32, dst_off: u32,
+  value: f32, pad0: u32, pad1: u32, pad2: u32, // pad_gather's fill value
   shape: array<vec4u, 2>,
   ss: array<vec4u, 2>,
   ds: array<vec4u, 2>,
@@ -39,7 +40,7 @@ fn strided_copy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 }
 
 // Constant padding as one gather: output element i reads src at (idx - before) when that lies inside
-// the source (whose shape is in `ds`), else the value whose bits are in `dst_off`; `ss` holds the
+// the source (whose shape is in `ds`), else `value`; `ss` holds the
 // source's dense strides and `before` the padding before each dimension.
 @compute @workgroup_size(64)
 fn pad_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -55,5 +56,5 @@ fn pad_gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     inside = inside && idx >= 0 && idx < i32(dim(p.ds, u32(k)));
     s += u32(max(idx, 0)) * dim(p.ss, u32(k));
   }
-  dst[i] = select(bitcast<f32>(p.dst_off), src[s], inside);
+  dst[i] = select(p.value, src[s], inside);
 }

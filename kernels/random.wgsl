@@ -2,10 +2,14 @@
 // (s0, s1, i), so the same seed gives the same numbers on every device and every dispatch shape.
 // Hash: PCG output permutation applied twice with the seed mixed in (Jarzynski & Olano 2020).
 // Bindings: 0 = params, 1 = out (read_write). Dispatch: 64 threads per workgroup, 1D or 2D grid.
-// dist: 0 = uniform [lo, hi), 1 = normal(mean = a, std = b) by Box-Muller, 2 = Bernoulli mask
-// (1 / (1 - a) with probability 1 - a, else 0: the scaled dropout mask).
+// dist: DIST_UNIFORM on [a, b), DIST_NORMAL (mean a, std b) by Box-Muller, DIST_DROPOUT the scaled
+// Bernoulli mask (1 / (1 - a) with probability 1 - a, else 0). TypeScript reads these constants.
 
 struct Params { n: u32, s0: u32, s1: u32, dist: u32, a: f32, b: f32, pad0: u32, pad1: u32 }
+
+const DIST_UNIFORM = 0u;
+const DIST_NORMAL = 1u;
+const DIST_DROPOUT = 2u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -27,11 +31,11 @@ fn random(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   if (i >= p.n) { return; }
   let u1 = unit(draw(i, 0u));
   switch p.dist {
-    case 1u: {
+    case DIST_NORMAL: {
       let u2 = unit(draw(i, 1u));
       out[i] = p.a + p.b * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
     }
-    case 2u: {
+    case DIST_DROPOUT: {
       out[i] = select(0.0, 1.0 / (1.0 - p.a), u1 > p.a);
     }
     default: {

@@ -1,7 +1,8 @@
 // Reductions over the middle axis of a [O, R, I] view of a dense tensor: out[o, i] = op_r x[o, r, i].
 // Any set of adjacent axes reduces in one launch; other sets are permuted together first.
 // Bindings: 0 = params, 1 = x (read), 2 = out (read_write, [O, I]).
-// op: 0 = sum, 1 = max. The result is multiplied by `scale` (1/R gives the mean).
+// op: REDUCE_SUM or REDUCE_MAX (TypeScript reads these constants from here). The result is
+// multiplied by `scale` (1/R gives the mean).
 // reduce_wide: one workgroup of 64 threads per output, for long reductions (tree in shared memory).
 // reduce_narrow: one thread per output, for short reductions with many outputs.
 // Dispatch: wide = one workgroup per output (2D grid past 65535); narrow = 64 outputs per workgroup.
@@ -12,15 +13,17 @@ struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, pad0: u32
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+const REDUCE_SUM = 0u;
+const REDUCE_MAX = 1u;
 const NEG_INF = -3.40282346e38;
 
 fn combine(a: f32, b: f32) -> f32 {
-  if (p.op == 1u) { return max(a, b); }
+  if (p.op == REDUCE_MAX) { return max(a, b); }
   return a + b;
 }
 
 fn identity() -> f32 {
-  if (p.op == 1u) { return NEG_INF; }
+  if (p.op == REDUCE_MAX) { return NEG_INF; }
   return 0.0;
 }
 

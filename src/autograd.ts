@@ -1,25 +1,11 @@
-// Reverse-mode autograd and memory scopes.
+// Reverse-mode autograd: gradient recording (record, noGrad) and the backward sweep.
 // A tensor made by a differentiable op remembers its inputs and a backward function (micrograd's
 // _prev/_backward); backward() walks the graph once in reverse topological order.
-// Scopes (like tfjs tidy): every tensor created inside tidy(fn) is disposed when fn returns, except
-// what fn returns, what was kept with keep(), and gradients of leaves.
-import type { Tensor } from './tensor.ts';
-
-export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
-
-export interface GradNode {
-  inputs: Tensor[];
-  backward: BackwardFn;
-  /** Internal tensors only the backward needs (e.g. normalisation statistics): freed with the node. */
-  saved?: Tensor[];
-}
-
-/** Drops a tensor's graph node, freeing what only its backward needed. */
-export function freeNode(t: Tensor): void {
-  if (!t.node) return;
-  for (const s of t.node.saved ?? []) s.dispose();
-  t.node = null;
-}
+// Sits above tensor.ts and the raw kernels, below the ops (which call record and noGrad).
+import { binary, fill, unary } from './kernels/elementwise.ts';
+import { keep } from './scope.ts';
+import { fmt } from './shape.ts';
+import type { BackwardFn, Tensor } from './tensor.ts';
 
 let gradEnabled = true;
 
@@ -38,55 +24,48 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-const scopes: Set<Tensor>[] = [];
-
-export function trackTensor(t: Tensor): void {
-  scopes[scopes.length - 1]?.add(t);
+/**
+ * Records `out` as made from `inputs` when any of them requires grad and recording is on.
+ * `saved` are internal tensors the backward needs; they are freed with the node (or now, if none).
+ */
+export function record(out: Tensor, inputs: Tensor[], backward: BackwardFn, saved?: Tensor[]): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { inputs, backward, saved };
+  } else for (const s of saved ?? []) s.dispose();
+  return out;
 }
 
-/** Exempts tensors from every enclosing scope: they live until disposed by hand. */
-export function keep<T extends Tensor>(t: T): T {
-  for (const s of scopes) s.delete(t);
-  return t;
-}
-
-function collect(value: unknown, into: Set<Tensor>, isTensor: (x: unknown) => x is Tensor): void {
-  if (isTensor(value)) into.add(value);
-  else if (Array.isArray(value)) for (const v of value) collect(v, into, isTensor);
-  else if (value && typeof value === 'object')
-    for (const v of Object.values(value)) collect(v, into, isTensor);
-}
-
-let tensorCheck: (x: unknown) => x is Tensor = (_x): _x is Tensor => false;
-export function setTensorCheck(fn: (x: unknown) => x is Tensor): void {
-  tensorCheck = fn;
+/** Adds g into t.grad (taking ownership of g). */
+function accumulateGrad(t: Tensor, g: Tensor): void {
+  if (!t.grad) {
+    t.grad = keep(g);
+    return;
+  }
+  const sum = keep(binary('grad', t.grad, g, 'add'));
+  t.grad.dispose();
+  g.dispose();
+  t.grad = sum;
 }
 
 /**
- * Runs fn and disposes every tensor it created, except those it returns (a tensor, array or object of
- * tensors), which move to the enclosing scope. Async functions are not supported: await inside a
- * scope would let unrelated tensors join it.
+ * Backpropagates from `root`; a non-scalar needs the gradient of its output. The graph is freed
+ * afterwards unless `retainGraph` (a second backward through shared parts, as BicycleGAN's z-loss).
  */
-export function tidy<T>(fn: () => T): T {
-  const scope = new Set<Tensor>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    scopes.pop();
+export function backward(root: Tensor, grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  if (!root.requiresGrad) throw new Error('backward: tensor does not require grad (no input requires it)');
+  if (!grad && root.size !== 1) {
+    throw new Error(`backward: implicit gradient only for one-element outputs, got shape ${fmt(root.shape)}`);
   }
-  const kept = new Set<Tensor>();
-  collect(result, kept, tensorCheck);
-  for (const t of scope) {
-    if (kept.has(t)) trackTensor(t);
-    else t.dispose();
+  if (grad && grad.size !== root.size) {
+    throw new Error(`backward: gradient shape ${fmt(grad.shape)} does not match output ${fmt(root.shape)}`);
   }
-  return result;
+  const seed = grad ? unary(grad, 'copy') : fill(root.shape, 1);
+  runBackward(root, seed, opts.retainGraph ?? false);
 }
 
 /** Reverse-mode sweep from `root`, accumulating into `.grad` of leaves that require it. */
-export function runBackward(root: Tensor, seed: Tensor, retainGraph = false): void {
+function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
   // Iterative DFS: deep graphs (long training unrolls) must not overflow the stack.
@@ -115,7 +94,7 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph = false): vo
     if (!g) continue;
     grads.delete(t);
     if (!t.node) {
-      t.accumulateGrad(g);
+      accumulateGrad(t, g);
       continue;
     }
     const { inputs, backward } = t.node;
@@ -126,10 +105,10 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph = false): vo
     inputs.forEach((x, j) => {
       let gi = inGrads[j];
       if (!gi || !x.requiresGrad) return;
-      if (stored.has(gi)) gi = noGrad(() => gi!.clone());
+      if (stored.has(gi)) gi = unary(gi, 'copy');
       const prev = grads.get(x);
       if (prev) {
-        const sum = noGrad(() => prev.add(gi!));
+        const sum = binary('grad', prev, gi, 'add');
         stored.delete(prev);
         prev.dispose();
         if (gi !== g) gi.dispose();
@@ -141,6 +120,6 @@ export function runBackward(root: Tensor, seed: Tensor, retainGraph = false): vo
     for (const gi of inGrads) if (gi && !stored.has(gi) && gi !== g) gi.dispose();
     if (!stored.has(g)) g.dispose();
     // Free the graph as PyTorch does, unless asked to keep it for a second backward.
-    if (!retainGraph) freeNode(t);
+    if (!retainGraph) t.freeNode();
   }
 }

@@ -1,8 +1,9 @@
 // The public surface of the library. Everything here runs wherever WebGPU does (Node via Dawn, or a
 // browser); Node-only helpers (files, images) live outside src/ core and are imported separately.
 import { initRuntime, rt } from './gpu/runtime.ts';
+import './methods.ts';
 
-export { isGradEnabled, keep, noGrad, tidy } from './autograd.ts';
+export { backward, isGradEnabled, noGrad } from './autograd.ts';
 export * as F from './functional.ts';
 export type { DeviceInfo } from './gpu/device.ts';
 export { type Conv2dOpts, type ConvTranspose2dOpts, conv2d, convTranspose2d } from './ops/conv.ts';
@@ -44,7 +45,9 @@ export {
 export { manualSeed, rand, randn } from './ops/random.ts';
 export { max, mean, sum } from './ops/reduce.ts';
 export { concat, expand, narrow, pad, permute, reshape, slice, stack, transpose } from './ops/shape.ts';
-export { type Shape, Tensor } from './tensor.ts';
+export { keep, tidy } from './scope.ts';
+export type { Shape } from './shape.ts';
+export { Tensor } from './tensor.ts';
 
 export interface InitOptions {
   /** Print the adapter in use (also on when the environment variable BICYCLE_VERBOSE is set). */

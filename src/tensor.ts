@@ -1,23 +1,22 @@
 // Tensor: a shape plus a reference-counted GPU storage, and the autograd fields.
 // Data is float32, dense and row-major (NCHW for images). View-like ops that keep the element order
 // (reshape, detach) share storage; the others copy through a strided kernel.
-import {
-  freeNode,
-  type GradNode,
-  isGradEnabled,
-  keep,
-  runBackward,
-  setTensorCheck,
-  trackTensor,
-} from './autograd.ts';
 import { rt } from './gpu/runtime.ts';
-import * as E from './ops/elementwise.ts';
-import * as M from './ops/matmul.ts';
-import * as R from './ops/reduce.ts';
-import * as S from './ops/shape.ts';
+import { track } from './scope.ts';
+import { fmt, numel, type Shape } from './shape.ts';
 
-export type Shape = readonly number[];
 export type Scalar = number;
+
+/** Computes the gradients of an op's inputs from the gradient of its output (null: no gradient). */
+export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
+
+/** The op that made a tensor: its inputs and backward (micrograd's _prev/_backward). */
+export interface GradNode {
+  inputs: Tensor[];
+  backward: BackwardFn;
+  /** Internal tensors only the backward needs (e.g. normalisation statistics): freed with the node. */
+  saved?: Tensor[];
+}
 
 /** GPU memory shared by tensors that are views of each other; freed with the last reference. */
 export class Storage {
@@ -33,22 +32,6 @@ export class Storage {
   release(): void {
     if (--this.refs === 0) rt().pool.release(this.buffer);
   }
-}
-
-export function numel(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function checkShape(shape: Shape, op: string): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-}
-
-export function fmt(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
 }
 
 let nextId = 0;
@@ -70,7 +53,7 @@ export class Tensor {
     this.shape = [...shape];
     this.size = numel(shape);
     this.requiresGrad = requiresGrad;
-    trackTensor(this);
+    track(this);
   }
 
   /** A fresh tensor of the given shape with uninitialised contents (for op implementations). */
@@ -122,15 +105,22 @@ export class Tensor {
     if (!this.store) return;
     this.store.release();
     this.store = null;
-    freeNode(this);
+    this.freeNode();
   }
 
-  /** Overwrites the contents with host data of the same size. */
+  /** Drops this tensor's graph node, freeing what only its backward needed. */
+  freeNode(): void {
+    if (!this.node) return;
+    for (const s of this.node.saved ?? []) s.dispose();
+    this.node = null;
+  }
+
+  /** Overwrites the contents with host data or another tensor's values (same number of elements). */
   assign(values: Float32Array | Tensor): this {
     if (values instanceof Tensor) {
       if (values.size !== this.size)
         throw new Error(`assign: shapes ${fmt(this.shape)} and ${fmt(values.shape)}`);
-      S.copyInto(values, this);
+      rt().copy(values.buffer, this.buffer, this.size * 4);
     } else {
       if (values.length !== this.size) {
         throw new Error(`assign: ${values.length} values for shape ${fmt(this.shape)}`);
@@ -138,35 +128,6 @@ export class Tensor {
       rt().upload(this.buffer, values);
     }
     return this;
-  }
-
-  accumulateGrad(g: Tensor): void {
-    if (!this.grad) {
-      this.grad = keep(g);
-      return;
-    }
-    const sum = keep(this.grad.add(g));
-    this.grad.dispose();
-    g.dispose();
-    this.grad = sum;
-  }
-
-  /**
-   * Backpropagates from this tensor; a non-scalar needs the gradient of its output. The graph is freed
-   * afterwards unless `retainGraph` (a second backward through shared parts, as BicycleGAN's z-loss).
-   */
-  backward(grad?: Tensor, opts: { retainGraph?: boolean } = {}): void {
-    if (!this.requiresGrad) throw new Error('backward: tensor does not require grad (no input requires it)');
-    if (!grad && this.size !== 1) {
-      throw new Error(
-        `backward: implicit gradient only for one-element outputs, got shape ${fmt(this.shape)}`,
-      );
-    }
-    if (grad && grad.size !== this.size) {
-      throw new Error(`backward: gradient shape ${fmt(grad.shape)} does not match output ${fmt(this.shape)}`);
-    }
-    const seed = grad ? grad.clone().detach() : E.full(this.shape, 1);
-    runBackward(this, seed, opts.retainGraph ?? false);
   }
 
   /** A tensor sharing this one's values, cut from the graph. */
@@ -183,139 +144,4 @@ export class Tensor {
     this.grad?.dispose();
     this.grad = null;
   }
-
-  // ---- arithmetic (ops/elementwise.ts) ----
-  add(o: Tensor | Scalar): Tensor {
-    return E.add(this, o);
-  }
-  sub(o: Tensor | Scalar): Tensor {
-    return E.sub(this, o);
-  }
-  mul(o: Tensor | Scalar): Tensor {
-    return E.mul(this, o);
-  }
-  div(o: Tensor | Scalar): Tensor {
-    return E.div(this, o);
-  }
-  pow(o: Tensor | Scalar): Tensor {
-    return E.pow(this, o);
-  }
-  maximum(o: Tensor | Scalar): Tensor {
-    return E.maximum(this, o);
-  }
-  minimum(o: Tensor | Scalar): Tensor {
-    return E.minimum(this, o);
-  }
-  neg(): Tensor {
-    return E.neg(this);
-  }
-  exp(): Tensor {
-    return E.exp(this);
-  }
-  log(): Tensor {
-    return E.log(this);
-  }
-  sqrt(): Tensor {
-    return E.sqrt(this);
-  }
-  abs(): Tensor {
-    return E.abs(this);
-  }
-  square(): Tensor {
-    return E.pow(this, 2);
-  }
-  relu(): Tensor {
-    return E.relu(this);
-  }
-  leakyRelu(slope = 0.01): Tensor {
-    return E.leakyRelu(this, slope);
-  }
-  tanh(): Tensor {
-    return E.tanh(this);
-  }
-  sigmoid(): Tensor {
-    return E.sigmoid(this);
-  }
-  clone(): Tensor {
-    return E.clone(this);
-  }
-  gt(o: Tensor | Scalar): Tensor {
-    return E.compare('gt', this, o);
-  }
-  lt(o: Tensor | Scalar): Tensor {
-    return E.compare('lt', this, o);
-  }
-  ge(o: Tensor | Scalar): Tensor {
-    return E.compare('ge', this, o);
-  }
-  le(o: Tensor | Scalar): Tensor {
-    return E.compare('le', this, o);
-  }
-  eq(o: Tensor | Scalar): Tensor {
-    return E.compare('eq', this, o);
-  }
-  ne(o: Tensor | Scalar): Tensor {
-    return E.compare('ne', this, o);
-  }
-
-  // ---- reductions (ops/reduce.ts) ----
-  sum(axes?: number | number[], keepDim = false): Tensor {
-    return R.sum(this, axes, keepDim);
-  }
-  mean(axes?: number | number[], keepDim = false): Tensor {
-    return R.mean(this, axes, keepDim);
-  }
-  max(axes?: number | number[], keepDim = false): Tensor {
-    return R.max(this, axes, keepDim);
-  }
-
-  // ---- linear algebra (ops/matmul.ts) ----
-  matmul(o: Tensor): Tensor {
-    return M.matmul(this, o);
-  }
-
-  // ---- shape (ops/shape.ts) ----
-  reshape(shape: Shape): Tensor {
-    return S.reshape(this, shape);
-  }
-  flatten(startDim = 0): Tensor {
-    return S.reshape(this, [...this.shape.slice(0, startDim), -1]);
-  }
-  permute(dims: number[]): Tensor {
-    return S.permute(this, dims);
-  }
-  transpose(d0 = -2, d1 = -1): Tensor {
-    return S.transpose(this, d0, d1);
-  }
-  expand(shape: Shape): Tensor {
-    return S.expand(this, shape);
-  }
-  slice(starts: number[], ends: number[]): Tensor {
-    return S.slice(this, starts, ends);
-  }
-  narrow(dim: number, start: number, length: number): Tensor {
-    return S.narrow(this, dim, start, length);
-  }
-  pad(pads: [number, number][], value = 0): Tensor {
-    return S.pad(this, pads, value);
-  }
-}
-
-setTensorCheck((x): x is Tensor => x instanceof Tensor);
-
-/**
- * Records `out` as made from `inputs` when any of them requires grad and recording is on.
- * `saved` are internal tensors the backward needs; they are freed with the node (or now, if none).
- */
-export function record(
-  out: Tensor,
-  inputs: Tensor[],
-  backward: GradNode['backward'],
-  saved?: Tensor[],
-): Tensor {
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    out.requiresGrad = true;
-    out.node = { inputs, backward, saved };
-  } else for (const s of saved ?? []) s.dispose();
-  return out;
 }

@@ -4,19 +4,22 @@
 
 import { BufferPool } from './buffers.ts';
 import { type AcquiredDevice, acquireDevice, type DeviceInfo } from './device.ts';
-import { KERNELS } from './kernels.gen.ts';
 import { type KernelTime, Profiler } from './profiler.ts';
 
-/** A kernel = WGSL files concatenated in order (hooks first, then the body) and one entry point. */
+/** A compute pipeline: WGSL code (cached as one shader module per label), an entry point, constants. */
 export interface KernelSpec {
-  files: string[];
+  /** Identifies the code: one shader module per label. */
+  label: string;
+  /** Shown in profiles. */
+  name: string;
+  code: string;
   entry: string;
   constants?: Record<string, number>;
 }
 
 export interface DispatchArgs {
   kernel: KernelSpec;
-  /** Uniform parameters as 32-bit words (use f32bits() for floats). */
+  /** Uniform parameters as 32-bit words (src/kernels packs them from named fields). */
   params: ArrayLike<number>;
   /** Storage buffers by binding number (1-based: binding 0 is the params). Holes are skipped. */
   bindings: (GPUBuffer | undefined)[];
@@ -25,24 +28,6 @@ export interface DispatchArgs {
 
 const ARENA_BYTES = 1 << 18;
 const MAX_PENDING = 512;
-const f32view = new Float32Array(1);
-const u32view = new Uint32Array(f32view.buffer);
-
-/** `v` padded with zeros to `n` words: the fixed-size dimension arrays of the kernels' params. */
-export function packDims(v: readonly number[], n = 8): number[] {
-  const r = new Array(n).fill(0);
-  v.forEach((x, i) => {
-    r[i] = x;
-  });
-  return r;
-}
-
-/** The bit pattern of a float, for packing f32 fields into params. */
-export function f32bits(x: number): number {
-  f32view[0] = x;
-  return u32view[0];
-}
-
 export class Runtime {
   readonly device: GPUDevice;
   readonly info: DeviceInfo;
@@ -82,21 +67,13 @@ export class Runtime {
   }
 
   private pipeline(k: KernelSpec): GPUComputePipeline {
-    const key = `${k.files.join('+')}:${k.entry}:${JSON.stringify(k.constants ?? {})}`;
+    const key = `${k.label}:${k.entry}:${JSON.stringify(k.constants ?? {})}`;
     let p = this.pipelines.get(key);
     if (p) return p;
-    const modKey = k.files.join('+');
-    let module = this.modules.get(modKey);
+    let module = this.modules.get(k.label);
     if (!module) {
-      const code = k.files
-        .map((f) => {
-          const src = KERNELS[f];
-          if (src === undefined) throw new Error(`unknown kernel file kernels/${f}.wgsl`);
-          return src;
-        })
-        .join('\n');
-      module = this.device.createShaderModule({ code, label: modKey });
-      this.modules.set(modKey, module);
+      module = this.device.createShaderModule({ code: k.code, label: k.label });
+      this.modules.set(k.label, module);
     }
     p = this.device.createComputePipeline({
       layout: 'auto',
@@ -132,7 +109,7 @@ export class Runtime {
       // One timestamped pass per dispatch.
       this.pass?.end();
       this.encoder ??= this.device.createCommandEncoder();
-      const label = `${a.kernel.files.at(-2) ?? a.kernel.files[0]}:${a.kernel.entry}`;
+      const label = `${a.kernel.name}:${a.kernel.entry}`;
       this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.next(label) });
     } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
@@ -177,6 +154,15 @@ export class Runtime {
   upload(buf: GPUBuffer, data: Float32Array): void {
     this.flush();
     this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copies `bytes` from one buffer to another, in order with the recorded dispatches. */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    if (bytes === 0) return;
+    this.pass?.end();
+    this.pass = null;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 4) * 4);
   }
 
   /** Copies the first `bytes` of a buffer back to the host. */

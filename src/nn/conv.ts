@@ -1,14 +1,7 @@
 // Layers built on the convolution, normalisation and resampling ops: Conv2d, ConvTranspose2d,
 // InstanceNorm2d, BatchNorm2d, Dropout, AvgPool2d, Upsample, ReflectionPad2d.
 // Parameter and buffer names, shapes and default initialisation follow torch.nn.
-import {
-  type Conv2dOpts,
-  type ConvTranspose2dOpts,
-  conv2d,
-  convTranspose2d,
-  type Pair,
-  pair,
-} from '../ops/conv.ts';
+import { type Conv2dOpts, type ConvTranspose2dOpts, conv2d, convTranspose2d } from '../ops/conv.ts';
 import { full } from '../ops/elementwise.ts';
 import { batchNorm2d, instanceNorm2d } from '../ops/norm.ts';
 import {
@@ -21,6 +14,7 @@ import {
   upsample2d,
 } from '../ops/pool.ts';
 import { rand } from '../ops/random.ts';
+import { type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { type LayerKind, Module } from './module.ts';
 

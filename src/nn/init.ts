@@ -3,7 +3,8 @@
 // Each initialiser overwrites the tensor's values in place and returns it. orthogonal() needs a host
 // copy for its QR factorisation, so it (and initWeights) is async.
 import { randn } from '../ops/random.ts';
-import { fmt, type Shape, type Tensor } from '../tensor.ts';
+import { fmt, type Shape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
 import type { AnyModule } from './module.ts';
 
 export interface SeedOpts {

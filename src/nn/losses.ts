@@ -1,5 +1,6 @@
 // Losses, composed from differentiable ops so their gradients come from autograd.
 // Targets may be tensors (broadcast against the prediction) or numbers.
+import '../methods.ts';
 import type { Tensor } from '../tensor.ts';
 
 /** mean |x - y| (torch.nn.L1Loss). */

@@ -5,8 +5,11 @@
 //   this.body = this.registerModule('body', new Sequential(...));
 // and the dotted names PyTorch uses ('down.1.weight') follow from the registration names.
 // Parameters and buffers are exempt from tidy() scopes; dispose() frees them.
-import { keep, noGrad } from '../autograd.ts';
-import { fmt, numel, type Shape, Tensor } from '../tensor.ts';
+import '../methods.ts';
+import { noGrad } from '../autograd.ts';
+import { keep } from '../scope.ts';
+import { fmt, numel, type Shape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
 
 /**
  * What a layer is, for code that treats layers by type (initWeights). Layers added later set it too:

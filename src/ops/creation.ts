@@ -1,7 +1,8 @@
 // Tensors from host values, constants and ranges.
 import { rt } from '../gpu/runtime.ts';
-import { checkShape, fmt, numel, type Shape, Tensor } from '../tensor.ts';
-import { full } from './elementwise.ts';
+import { fill } from '../kernels/elementwise.ts';
+import { checkShape, fmt, numel, type Shape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
 
 export interface TensorOpts {
   requiresGrad?: boolean;
@@ -27,7 +28,7 @@ export function scalar(value: number, opts: TensorOpts = {}): Tensor {
 
 function constant(shape: Shape, value: number, opts: TensorOpts): Tensor {
   checkShape(shape, 'full');
-  const t = full(shape, value);
+  const t = fill(shape, value);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;
 }

@@ -1,66 +1,23 @@
-// Batched matmul on the shared GEMM body (kernels/gemm.wgsl with the kernels/matmul.wgsl hooks).
+// Batched matmul on the shared GEMM body (kernels/gemm.wgsl with the kernels/matmul.wgsl hooks,
+// launched by src/kernels/gemm.ts).
 // [..., M, K] @ [..., K, N] -> [..., M, N]; batch dims broadcast. Operands are read through strides,
 // so the backward products (g @ B^T, A^T @ g) launch the same kernel with swapped strides, no copies.
 
-import { noGrad } from '../autograd.ts';
-import { rt } from '../gpu/runtime.ts';
-import { fmt, record, type Shape, Tensor } from '../tensor.ts';
-import { broadcastShapes, sumTo } from './elementwise.ts';
+import { record } from '../autograd.ts';
+import { binary } from '../kernels/elementwise.ts';
+import { gemm, type Operand } from '../kernels/gemm.ts';
+import { broadcastTo } from '../kernels/layout.ts';
+import { sumTo } from '../kernels/reduce.ts';
+import { broadcastShapes, fmt, type Shape, stridesOf } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
-import { expand, stridesOf } from './shape.ts';
-
-/** Tile shape per adapter: 8x1 workgroups suit the CPU driver's 8-lane SIMD, 8x8 a GPU. */
-export function gemmTile(): Record<string, number> {
-  return rt().info.isCpu ? { WG_X: 8, WG_Y: 1 } : { WG_X: 8, WG_Y: 8 };
-}
-
-interface Operand {
-  t: Tensor;
-  batchStride: number;
-  rowStride: number;
-  colStride: number;
-}
-
-/** out[b] = A[b] @ B[b] for dense out of shape [batches, M, N]. */
-export function gemm(
-  a: Operand,
-  b: Operand,
-  M: number,
-  N: number,
-  K: number,
-  batches: number,
-  out: Tensor,
-): void {
-  if (M * N * batches === 0) return;
-  const tile = gemmTile();
-  const r = rt();
-  r.dispatch({
-    kernel: { files: ['matmul', 'gemm'], entry: 'gemm', constants: tile },
-    params: [
-      M,
-      N,
-      K,
-      batches,
-      a.batchStride,
-      a.rowStride,
-      a.colStride,
-      0,
-      b.batchStride,
-      b.rowStride,
-      b.colStride,
-      0,
-    ],
-    bindings: [a.t.buffer, b.t.buffer, out.buffer],
-    workgroups: [Math.ceil(N / (tile.WG_X * 4)), Math.ceil(M / (tile.WG_Y * 4)), batches],
-  });
-}
 
 /** Makes x's batch dims equal `batch` (copying only when a real broadcast is needed). */
 function batchTo(x: Tensor, batch: Shape): Tensor {
   const want = [...batch, ...x.shape.slice(-2)];
   if (want.length === x.ndim && want.every((d, i) => d === x.shape[i])) return x;
   if (x.ndim === 2) return x; // one matrix for every batch: stride 0, no copy
-  return expand(x, want);
+  return broadcastTo(x, want);
 }
 
 function operand(x: Tensor, transposed: boolean, batched: boolean): Operand {
@@ -155,7 +112,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const y = Tensor.empty([...x.shape.slice(0, -1), O]);
   const wT: Operand = { t: weight, batchStride: 0, rowStride: 1, colStride: I };
   gemm({ t: x, batchStride: 0, rowStride: I, colStride: 1 }, wT, rows, O, I, 1, y);
-  const out = bias ? noGrad(() => y.add(bias)) : y;
+  const out = bias ? binary('linear', y, bias, 'add') : y;
   if (out !== y) y.dispose();
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, inputs, (g) => {

@@ -1,10 +1,14 @@
 // Normalisation: instanceNorm2d runs in its own kernels (kernels/norm.wgsl, two-pass statistics);
 // batchNorm2d is composed from reductions and elementwise ops, which autograd differentiates.
 
-import { noGrad } from '../autograd.ts';
-import { f32bits, rt } from '../gpu/runtime.ts';
-import { fmt, record, Tensor } from '../tensor.ts';
+import { noGrad, record } from '../autograd.ts';
+import { binary } from '../kernels/elementwise.ts';
+import { instanceNormBackward, instanceNormForward } from '../kernels/norm.ts';
+import { fmt } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { add, div, mul, sqrt, sub } from './elementwise.ts';
 import { mean, sum } from './reduce.ts';
+import { narrow, reshape } from './shape.ts';
 
 export interface InstanceNormOpts {
   eps?: number;
@@ -36,23 +40,8 @@ export function instanceNorm2d(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
   const L = H * W;
   const y = Tensor.empty(x.shape);
   const stats = Tensor.empty([rows, 2]);
-  const r = rt();
-  const launch = (entry: string, bind: (GPUBuffer | undefined)[]) =>
-    r.dispatch({
-      kernel: { files: ['norm'], entry },
-      params: [rows, L, C, weight ? 1 : 0, f32bits(eps), 0, 0, 0],
-      bindings: bind,
-      workgroups: r.grid(rows),
-    });
-  if (rows * L > 0)
-    launch('instnorm_forward', [
-      x.buffer,
-      undefined,
-      weight?.buffer ?? x.buffer,
-      bias?.buffer ?? x.buffer,
-      y.buffer,
-      stats.buffer,
-    ]);
+  const planes = { rows, L, C, eps, gamma: weight, beta: bias };
+  instanceNormForward(x, y, stats, planes);
   const inputs = weight && bias ? [x, weight, bias] : [x];
   return record(
     y,
@@ -61,24 +50,17 @@ export function instanceNorm2d(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
       const res: (Tensor | null)[] = [null, null, null];
       if (x.requiresGrad) {
         const dx = Tensor.empty(x.shape);
-        launch('instnorm_backward', [
-          x.buffer,
-          g.buffer,
-          weight?.buffer ?? x.buffer,
-          undefined,
-          dx.buffer,
-          stats.buffer,
-        ]);
+        instanceNormBackward(x, g, dx, stats, planes);
         res[0] = dx;
       }
       if (weight && bias && (weight.requiresGrad || bias.requiresGrad)) {
         // xhat = (x - mean) * rstd from the saved statistics; dgamma = sum(g * xhat), dbeta = sum(g).
         const st = stats.view([N, C, 1, 2]);
-        const m = st.narrow(3, 0, 1);
-        const rs = st.narrow(3, 1, 1);
-        const xc = x.sub(m);
-        const xhat = xc.mul(rs);
-        const gx = g.mul(xhat);
+        const m = narrow(st, 3, 0, 1);
+        const rs = narrow(st, 3, 1, 1);
+        const xc = binary('instanceNorm2d', x, m, 'sub');
+        const xhat = binary('instanceNorm2d', xc, rs, 'mul');
+        const gx = binary('instanceNorm2d', g, xhat, 'mul');
         res[1] = sum(gx, [0, 2, 3]);
         res[2] = sum(g, [0, 2, 3]);
         for (const t of [st, m, rs, xc, xhat, gx]) t.dispose();
@@ -119,22 +101,22 @@ export function batchNorm2d(x: Tensor, opts: BatchNormOpts = {}): Tensor {
         `batchNorm2d: training needs more than one value per channel, got input ${fmt(x.shape)}`,
       );
     const mu = mean(x, [0, 2, 3], true);
-    const xc = x.sub(mu);
-    const sq = xc.mul(xc);
+    const xc = sub(x, mu);
+    const sq = mul(xc, xc);
     const v = mean(sq, [0, 2, 3], true);
-    const ve = v.add(eps);
-    const sd = ve.sqrt();
-    y = xc.div(sd);
+    const ve = add(v, eps);
+    const sd = sqrt(ve);
+    y = div(xc, sd);
     if (runningMean && runningVar) {
       const mom = opts.momentum ?? 0.1;
       noGrad(() => {
-        const m1 = runningMean.mul(1 - mom);
-        const m2 = mu.reshape([C]);
-        const nm = m1.add(m2.mul(mom));
+        const m1 = mul(runningMean, 1 - mom);
+        const m2 = reshape(mu, [C]);
+        const nm = add(m1, mul(m2, mom));
         runningMean.assign(nm);
-        const v1 = runningVar.mul(1 - mom);
-        const v2 = v.reshape([C]);
-        const nv = v1.add(v2.mul((mom * count) / (count - 1)));
+        const v1 = mul(runningVar, 1 - mom);
+        const v2 = reshape(v, [C]);
+        const nv = add(v1, mul(v2, (mom * count) / (count - 1)));
         runningVar.assign(nv);
         for (const t of [m1, m2, nm, v1, v2, nv]) t.dispose();
       });
@@ -143,18 +125,18 @@ export function batchNorm2d(x: Tensor, opts: BatchNormOpts = {}): Tensor {
   } else {
     if (!runningMean || !runningVar)
       throw new Error('batchNorm2d: eval mode needs runningMean and runningVar');
-    const m = runningMean.reshape([1, C, 1, 1]);
-    const rv = runningVar.reshape([1, C, 1, 1]);
-    const sd = noGrad(() => rv.add(eps).sqrt());
-    const xc = x.sub(m);
-    y = xc.div(sd);
+    const m = reshape(runningMean, [1, C, 1, 1]);
+    const rv = reshape(runningVar, [1, C, 1, 1]);
+    const sd = noGrad(() => sqrt(add(rv, eps)));
+    const xc = sub(x, m);
+    y = div(xc, sd);
     if (!x.requiresGrad) for (const t of [m, rv, sd, xc]) t.dispose();
   }
   if (weight && bias) {
-    const w4 = weight.reshape([1, C, 1, 1]);
-    const b4 = bias.reshape([1, C, 1, 1]);
-    const yw = y.mul(w4);
-    const out = yw.add(b4);
+    const w4 = reshape(weight, [1, C, 1, 1]);
+    const b4 = reshape(bias, [1, C, 1, 1]);
+    const yw = mul(y, w4);
+    const out = add(yw, b4);
     if (!out.requiresGrad) for (const t of [w4, b4, yw, y]) t.dispose();
     return out;
   }

@@ -1,33 +1,18 @@
 // Pooling and resampling: avgPool2d (kernels/pool.wgsl), upsample2d and reflectionPad2d
-// (kernels/resample.wgsl), and dropout. Each forward and backward is one gather launch.
-import { noGrad } from '../autograd.ts';
-import { rt } from '../gpu/runtime.ts';
-import { fmt, record, Tensor } from '../tensor.ts';
-import { type Pair, pair } from './conv.ts';
-import { dropoutMask } from './random.ts';
+// (kernels/resample.wgsl), launched by src/kernels/pool.ts, and dropout. Each forward and backward is
+// one gather launch.
+import { record } from '../autograd.ts';
+import { binary } from '../kernels/elementwise.ts';
+import { avgPool, maxPool, resample } from '../kernels/pool.ts';
+import { DIST_DROPOUT, draw } from '../kernels/random.ts';
+import { fmt, type Pair, pair } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { clone } from './elementwise.ts';
+import { nextSeed } from './random.ts';
 
 function planes(op: string, x: Tensor): [number, number, number] {
   if (x.ndim !== 4) throw new Error(`${op}: input must be [N, C, H, W], got ${fmt(x.shape)}`);
   return [x.shape[0] * x.shape[1], x.shape[2], x.shape[3]];
-}
-
-function run(
-  file: string,
-  entry: string,
-  params: number[],
-  src: Tensor,
-  dst: Tensor,
-  extra?: Tensor,
-): Tensor {
-  if (dst.size === 0) return dst;
-  const r = rt();
-  r.dispatch({
-    kernel: { files: [file], entry },
-    params,
-    bindings: [src.buffer, dst.buffer, extra?.buffer],
-    workgroups: r.grid(Math.ceil(dst.size / 64)),
-  });
-  return dst;
 }
 
 export interface Pool2dOpts {
@@ -40,8 +25,8 @@ export interface AvgPool2dOpts extends Pool2dOpts {
   countIncludePad?: boolean;
 }
 
-/** Checked pooling geometry: [planes, H, W, OH, OW, kh, kw, sh, sw, ph, pw]. */
-function poolGeometry(op: string, x: Tensor, opts: Pool2dOpts): number[] {
+/** Checked pooling geometry (kernels/pool.wgsl's params). */
+function poolGeometry(op: string, x: Tensor, opts: Pool2dOpts, includePad = false) {
   const [P, H, W] = planes(op, x);
   const [kh, kw] = pair(opts.kernel, 1);
   const [sh, sw] = pair(opts.stride, 0).map((s, i) => s || [kh, kw][i]);
@@ -58,27 +43,23 @@ function poolGeometry(op: string, x: Tensor, opts: Pool2dOpts): number[] {
   const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
   if (OH < 1 || OW < 1)
     throw new Error(`${op}: kernel ${kh}x${kw} is larger than the padded input of ${fmt(x.shape)}`);
-  return [P, H, W, OH, OW, kh, kw, sh, sw, ph, pw];
+  return { planes: P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, include_pad: includePad ? 1 : 0 };
 }
 
 /** nn.AvgPool2d (ceil_mode = false). stride defaults to the kernel size, as in PyTorch. */
 export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
-  const g = poolGeometry('avgPool2d', x, opts);
-  const params = [...g, (opts.countIncludePad ?? true) ? 1 : 0];
-  const y = run('pool', 'avgpool_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], g[3], g[4]]));
-  return record(y, [x], (gy) => [run('pool', 'avgpool_backward', params, gy, Tensor.empty(x.shape))]);
+  const g = poolGeometry('avgPool2d', x, opts, opts.countIncludePad ?? true);
+  const y = avgPool('avgpool_forward', g, x, Tensor.empty([x.shape[0], x.shape[1], g.OH, g.OW]));
+  return record(y, [x], (gy) => [avgPool('avgpool_backward', g, gy, Tensor.empty(x.shape))]);
 }
 
 /** nn.MaxPool2d (ceil_mode = false, dilation 1); the gradient goes to the first maximum of each window. */
 export function maxPool2d(x: Tensor, opts: Pool2dOpts): Tensor {
   const g = poolGeometry('maxPool2d', x, opts);
-  const params = [...g, 0];
-  const shape = [x.shape[0], x.shape[1], g[3], g[4]];
+  const shape = [x.shape[0], x.shape[1], g.OH, g.OW];
   const arg = Tensor.empty(shape);
-  const y = run('pool', 'maxpool_forward', params, x, Tensor.empty(shape), arg);
-  return record(y, [x], (gy) => [run('pool', 'maxpool_backward', params, gy, Tensor.empty(x.shape), arg)], [
-    arg,
-  ]);
+  const y = maxPool('maxpool_forward', g, x, Tensor.empty(shape), arg);
+  return record(y, [x], (gy) => [maxPool('maxpool_backward', g, gy, Tensor.empty(x.shape), arg)], [arg]);
 }
 
 export interface Upsample2dOpts {
@@ -94,17 +75,14 @@ export function upsample2d(x: Tensor, opts: Upsample2dOpts): Tensor {
   if (!Number.isInteger(s) || s < 1)
     throw new Error(`upsample2d: scale must be a positive integer, got ${s}`);
   if (mode !== 'nearest' && mode !== 'bilinear') throw new Error(`upsample2d: unknown mode '${mode}'`);
-  const params = [P, H, W, H * s, W * s, s, 0, 0];
-  const y = run(
-    'resample',
+  const params = { planes: P, H, W, OH: H * s, OW: W * s, scale: s, top: 0, left: 0 };
+  const y = resample(
     `upsample_${mode}_forward`,
     params,
     x,
     Tensor.empty([x.shape[0], x.shape[1], H * s, W * s]),
   );
-  return record(y, [x], (g) => [
-    run('resample', `upsample_${mode}_backward`, params, g, Tensor.empty(x.shape)),
-  ]);
+  return record(y, [x], (g) => [resample(`upsample_${mode}_backward`, params, g, Tensor.empty(x.shape))]);
 }
 
 /** nn.ReflectionPad2d: pad = all sides, or [left, right, top, bottom] as PyTorch. */
@@ -120,16 +98,16 @@ export function reflectionPad2d(x: Tensor, pad: number | [number, number, number
   }
   const OH = H + t + b;
   const OW = W + l + r;
-  const params = [P, H, W, OH, OW, 1, t, l];
-  const y = run('resample', 'reflect_pad_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], OH, OW]));
-  return record(y, [x], (g) => [run('resample', 'reflect_pad_backward', params, g, Tensor.empty(x.shape))]);
+  const params = { planes: P, H, W, OH, OW, scale: 1, top: t, left: l };
+  const y = resample('reflect_pad_forward', params, x, Tensor.empty([x.shape[0], x.shape[1], OH, OW]));
+  return record(y, [x], (g) => [resample('reflect_pad_backward', params, g, Tensor.empty(x.shape))]);
 }
 
 /** Inverted dropout: zeroes with probability p and scales the rest by 1/(1-p); identity when not training. */
 export function dropout(x: Tensor, p: number, opts: { seed?: number; training?: boolean } = {}): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  if (opts.training === false || p === 0) return x.clone();
-  const mask = dropoutMask(x.shape, p, { seed: opts.seed });
-  const y = noGrad(() => x.mul(mask));
-  return record(y, [x], (g) => [g.mul(mask)], [mask]);
+  if (opts.training === false || p === 0) return clone(x);
+  const mask = draw(x.shape, DIST_DROPOUT, p, 0, opts.seed ?? nextSeed());
+  const y = binary('dropout', x, mask, 'mul');
+  return record(y, [x], (g) => [binary('dropout', g, mask, 'mul')], [mask]);
 }

@@ -1,109 +1,42 @@
-// Reductions: sum, mean, max over all or given axes, with keepDim. Adjacent axes reduce in one launch
-// of kernels/reduce.wgsl over an [outer, reduced, inner] view; scattered axes are permuted together
-// first. Gradients broadcast back (max: split evenly among tied maxima, as torch.amax).
-import { f32bits, rt } from '../gpu/runtime.ts';
-import { fmt, record, type Shape, Tensor } from '../tensor.ts';
-import { compare } from './elementwise.ts';
-import { expand } from './shape.ts';
+// Reductions: sum, mean, max over all or given axes, with keepDim. The launches are
+// src/kernels/reduce.ts (adjacent axes in one launch; scattered axes one run at a time).
+// Gradients broadcast back (max: split evenly among tied maxima, as torch.amax).
+import { record } from '../autograd.ts';
+import { binary, unary } from '../kernels/elementwise.ts';
+import { broadcastTo } from '../kernels/layout.ts';
+import { REDUCE_MAX, REDUCE_SUM, reduce } from '../kernels/reduce.ts';
+import { fmt, normAxes, reducedShape, type Shape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
 
-const OP = { sum: 0, max: 1 } as const;
-
-export function normAxes(op: string, shape: Shape, axes?: number | number[]): number[] {
-  const list = axes === undefined ? shape.map((_, i) => i) : typeof axes === 'number' ? [axes] : axes;
-  const out = list.map((a) => {
-    const k = a < 0 ? a + shape.length : a;
-    if (!Number.isInteger(k) || k < 0 || k >= Math.max(1, shape.length)) {
-      throw new Error(`${op}: axis ${a} is out of range for shape ${fmt(shape)}`);
-    }
-    return k;
-  });
-  if (new Set(out).size !== out.length) throw new Error(`${op}: repeated axis in ${JSON.stringify(list)}`);
-  return out.sort((a, b) => a - b).filter((k) => k < shape.length);
-}
-
-function reducedShape(shape: Shape, axes: number[], keepDim: boolean): number[] {
-  const out: number[] = [];
-  shape.forEach((d, i) => {
-    if (!axes.includes(i)) out.push(d);
-    else if (keepDim) out.push(1);
-  });
-  return out;
-}
-
-/** One launch: reduces the adjacent axes first..last of x over an [outer, reduced, inner] view. */
-function reduceRun(x: Tensor, first: number, last: number, op: number, scale: number): Tensor {
-  const dims = x.shape;
-  const prod = (v: number[]) => v.reduce((a, b) => a * b, 1);
-  const outer = prod(dims.slice(0, first));
-  const red = prod(dims.slice(first, last + 1));
-  const inner = prod(dims.slice(last + 1));
-  const out = Tensor.empty(dims.map((d, i) => (i >= first && i <= last ? 1 : d)));
-  const n = outer * inner;
-  if (n > 0) {
-    const wide = red > 64 && n < 65536;
-    const r = rt();
-    r.dispatch({
-      kernel: { files: ['reduce'], entry: wide ? 'reduce_wide' : 'reduce_narrow' },
-      params: [outer, red, inner, op, f32bits(scale), 0, 0, 0],
-      bindings: [x.buffer, out.buffer],
-      workgroups: wide ? r.grid(n) : r.grid(Math.ceil(n / 64)),
-    });
-  }
-  return out;
-}
-
-/**
- * Reduces `axes` (sorted, unique) of x, keeping them as size 1. Scattered axes (a bias gradient's
- * 0, 2, 3) reduce one adjacent run at a time, the run that shrinks the data most first: no permuted
- * copy of the input. `scale` applies once, at the last run.
- */
-function reduceRaw(x: Tensor, axes: number[], op: number, scale: number): Tensor {
-  const runs: [number, number][] = [];
-  for (const a of axes) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === a - 1) last[1] = a;
-    else runs.push([a, a]);
-  }
-  if (runs.length === 0) return reduceRun(x, 0, -1, op, scale);
-  const size = ([f, l]: [number, number]) => x.shape.slice(f, l + 1).reduce((a, b) => a * b, 1);
-  runs.sort((a, b) => size(b) - size(a));
-  let cur = x;
-  runs.forEach(([f, l], i) => {
-    const next = reduceRun(cur, f, l, op, i === runs.length - 1 ? scale : 1);
-    if (cur !== x) cur.dispose();
-    cur = next;
-  });
-  return cur;
-}
-
+/** The reduced tensor (axes kept as 1) in its final shape. */
 function finish(kept: Tensor, shape: Shape, axes: number[], keepDim: boolean): Tensor {
   if (keepDim) return kept;
-  const r = kept.reshape(reducedShape(shape, axes, false));
+  const r = kept.view(reducedShape(shape, axes, false));
   kept.dispose();
   return r;
 }
 
 /** g (reduced shape) broadcast back over x's shape. */
 function spread(g: Tensor, shape: Shape, axes: number[]): Tensor {
-  const v = g.reshape(reducedShape(shape, axes, true));
-  const e = expand(v, shape);
+  const v = g.view(reducedShape(shape, axes, true));
+  const e = broadcastTo(v, shape);
   v.dispose();
   return e;
 }
 
 export function sum(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('sum', x.shape, axes);
-  const out = finish(reduceRaw(x, ax, OP.sum, 1), x.shape, ax, keepDim);
+  const out = finish(reduce(x, ax, REDUCE_SUM), x.shape, ax, keepDim);
   return record(out, [x], (g) => [spread(g, x.shape, ax)]);
 }
 
 export function mean(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('mean', x.shape, axes);
   const count = ax.reduce((a, k) => a * x.shape[k], 1);
-  const out = finish(reduceRaw(x, ax, OP.sum, 1 / count), x.shape, ax, keepDim);
+  const out = finish(reduce(x, ax, REDUCE_SUM, 1 / count), x.shape, ax, keepDim);
   return record(out, [x], (g) => {
     const e = spread(g, x.shape, ax);
-    const r = e.mul(1 / count);
+    const r = unary(e, 'mul_scalar', 1 / count);
     e.dispose();
     return [r];
   });
@@ -112,14 +45,14 @@ export function mean(x: Tensor, axes?: number | number[], keepDim = false): Tens
 export function max(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('max', x.shape, axes);
   if (x.size === 0) throw new Error(`max: cannot reduce an empty tensor of shape ${fmt(x.shape)}`);
-  const out = finish(reduceRaw(x, ax, OP.max, 1), x.shape, ax, keepDim);
+  const out = finish(reduce(x, ax, REDUCE_MAX), x.shape, ax, keepDim);
   return record(out, [x], (g) => {
-    const m = out.reshape(reducedShape(x.shape, ax, true));
-    const mask = compare('eq', x, m);
-    const count = reduceRaw(mask, ax, OP.sum, 1);
-    const share = mask.div(count);
-    const gk = g.reshape(m.shape);
-    const r = share.mul(gk);
+    const m = out.view(reducedShape(x.shape, ax, true));
+    const mask = binary('max', x, m, 'eq');
+    const count = reduce(mask, ax, REDUCE_SUM);
+    const share = binary('max', mask, count, 'div');
+    const gk = g.view(m.shape);
+    const r = binary('max', share, gk, 'mul');
     for (const t of [m, mask, count, share, gk]) t.dispose();
     return [r];
   });

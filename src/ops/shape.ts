@@ -1,63 +1,12 @@
 // Shape ops. reshape is a view (same storage); permute, expand, slice, pad and concat copy through
-// the one strided-copy kernel in kernels/layout.wgsl, and each one's backward is another of them.
-import { f32bits, packDims, rt } from '../gpu/runtime.ts';
-import { checkShape, fmt, numel, record, type Shape, Tensor } from '../tensor.ts';
-import { full, sumTo } from './elementwise.ts';
-
-const MAX_RANK = 8;
-
-export function stridesOf(shape: Shape): number[] {
-  const s = new Array(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** dst[dOff + idx . dStrides] = src[sOff + idx . sStrides] for every idx of `shape`. */
-function stridedCopy(
-  src: Tensor,
-  dst: Tensor,
-  shape: Shape,
-  sStrides: number[],
-  sOff: number,
-  dStrides: number[],
-  dOff: number,
-): void {
-  const n = numel(shape);
-  if (n === 0) return;
-  if (shape.length > MAX_RANK) throw new Error(`copy: at most ${MAX_RANK} dimensions are supported`);
-  const r = rt();
-  r.dispatch({
-    kernel: { files: ['layout'], entry: 'strided_copy' },
-    params: [
-      n,
-      shape.length,
-      sOff,
-      dOff,
-      ...packDims([...shape]),
-      ...packDims(sStrides),
-      ...packDims(dStrides),
-      ...packDims([]),
-    ],
-    bindings: [src.buffer, dst.buffer],
-    workgroups: r.grid(Math.ceil(n / 64)),
-  });
-}
-
-/** Copies all of src into dst (same number of elements). */
-export function copyInto(src: Tensor, dst: Tensor): void {
-  stridedCopy(src, dst, [src.size], [1], 0, [1], 0);
-}
-
-function axis(op: string, a: number, rank: number): number {
-  const k = a < 0 ? a + rank : a;
-  if (!Number.isInteger(k) || k < 0 || k >= rank)
-    throw new Error(`${op}: dimension ${a} out of range for rank ${rank}`);
-  return k;
-}
+// the one strided-copy kernel in kernels/layout.wgsl (src/kernels/layout.ts), and each one's backward
+// is another of them.
+import { record } from '../autograd.ts';
+import { fill } from '../kernels/elementwise.ts';
+import { broadcastTo, padGather, stridedCopy } from '../kernels/layout.ts';
+import { sumTo } from '../kernels/reduce.ts';
+import { axis, checkShape, fmt, MAX_RANK, numel, type Shape, stridesOf } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const s = [...shape];
@@ -70,7 +19,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   if (numel(s) !== x.size || !Number.isInteger(s[free] ?? 0)) {
     throw new Error(`reshape: cannot view shape ${fmt(x.shape)} (${x.size} elements) as ${fmt(shape)}`);
   }
-  return record(x.view(s), [x], (g) => [g.reshape(x.shape)]);
+  return record(x.view(s), [x], (g) => [reshape(g, x.shape)]);
 }
 
 export function permute(x: Tensor, dims: number[]): Tensor {
@@ -113,14 +62,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const lead = shape.length - x.ndim;
   const ok = lead >= 0 && x.shape.every((d, i) => d === shape[lead + i] || d === 1);
   if (!ok) throw new Error(`expand: cannot expand shape ${fmt(x.shape)} to ${fmt(shape)}`);
-  const xs = stridesOf(x.shape);
-  const src = shape.map((d, i) => (i < lead || x.shape[i - lead] !== d ? 0 : xs[i - lead]));
-  const out = Tensor.empty(shape);
-  stridedCopy(x, out, shape, src, 0, stridesOf(shape), 0);
-  return record(out, [x], (g) => {
-    const r = sumTo(g, x.shape);
-    return [r === g ? g.clone() : r];
-  });
+  return record(broadcastTo(x, shape), [x], (g) => [sumTo(g, x.shape)]);
 }
 
 /** x[starts[0]:ends[0], starts[1]:ends[1], ...]; missing trailing dims are taken whole. */
@@ -164,7 +106,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** A tensor of `shape` filled with `value`, with x written at offset `at`. */
 function embed(x: Tensor, shape: Shape, at: number[], value: number): Tensor {
-  const out = full(shape, value);
+  const out = fill(shape, value);
   const os = stridesOf(shape);
   stridedCopy(
     x,
@@ -189,37 +131,8 @@ export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
     );
   }
   if (x.ndim > MAX_RANK) throw new Error(`pad: at most ${MAX_RANK} dimensions are supported`);
-  const shape = x.shape.map((d, i) => d + pads[i][0] + pads[i][1]);
   const at = pads.map((p) => p[0]);
-  const out = Tensor.empty(shape);
-  if (out.size > 0) {
-    // Fold every unpadded dimension into the one outside it (NCHW padded in H, W becomes [N*C, H, W]):
-    // fewer divisions per element in the gather.
-    const dims: { size: number; before: number; after: number }[] = [];
-    x.shape.forEach((d, i) => {
-      const [b, a] = pads[i];
-      const outer = dims[dims.length - 1];
-      if (outer && b === 0 && a === 0) {
-        outer.size *= d;
-        outer.before *= d;
-        outer.after *= d;
-      } else dims.push({ size: d, before: b, after: a });
-    });
-    const inShape = dims.map((d) => d.size);
-    const r = rt();
-    r.dispatch({
-      kernel: { files: ['layout'], entry: 'pad_gather' },
-      params: [
-        ...[out.size, dims.length, 0, f32bits(value)],
-        ...packDims(dims.map((d) => d.size + d.before + d.after)),
-        ...packDims(stridesOf(inShape)),
-        ...packDims(inShape),
-        ...packDims(dims.map((d) => d.before)),
-      ],
-      bindings: [x.buffer, out.buffer],
-      workgroups: r.grid(Math.ceil(out.size / 64)),
-    });
-  }
+  const out = padGather(x, pads, value);
   return record(out, [x], (g) => [
     slice(
       g,
@@ -257,7 +170,7 @@ export function concat(xs: Tensor[], dim = 0): Tensor {
 export function stack(xs: Tensor[], dim = 0): Tensor {
   const views = xs.map((t) => {
     const k = dim < 0 ? dim + t.ndim + 1 : dim;
-    return t.reshape([...t.shape.slice(0, k), 1, ...t.shape.slice(k)]);
+    return reshape(t, [...t.shape.slice(0, k), 1, ...t.shape.slice(k)]);
   });
   const out = concat(views, dim);
   return out;

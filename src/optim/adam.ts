@@ -1,10 +1,11 @@
 // Adam, exactly as torch.optim.Adam (amsgrad=False, maximize=False): the update runs in
 // kernels/adam.wgsl, in place on each parameter and its moment buffers, with no readback.
-import { keep } from '../autograd.ts';
-import { f32bits, rt } from '../gpu/runtime.ts';
+import { adamStep } from '../kernels/adam.ts';
 import type { StateValue } from '../nn/module.ts';
 import { zeros } from '../ops/creation.ts';
-import { fmt, numel, type Shape, Tensor } from '../tensor.ts';
+import { keep } from '../scope.ts';
+import { fmt, numel, type Shape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
 
 export interface AdamOptions {
   /** Learning rate (default 1e-3); mutable later through `optimizer.lr` or a group's `lr`. */
@@ -131,7 +132,6 @@ export class Adam {
 
   /** One update of every parameter that has a gradient (others are skipped, as torch). */
   step(): void {
-    const r = rt();
     for (const group of this.paramGroups) {
       const [beta1, beta2] = group.betas;
       group.params.forEach((p, i) => {
@@ -149,24 +149,14 @@ export class Adam {
         if (p.size === 0) return;
         const stepSize = group.lr / (1 - beta1 ** s.step);
         const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
-        r.dispatch({
-          kernel: { files: ['adam'], entry: 'adam' },
-          params: [
-            p.size,
-            0,
-            0,
-            0,
-            f32bits(stepSize),
-            f32bits(1 - beta1),
-            f32bits(beta2),
-            f32bits(1 - beta2),
-            f32bits(group.eps),
-            f32bits(group.weightDecay),
-            f32bits(bc2Sqrt),
-            0,
-          ],
-          bindings: [p.buffer, g.buffer, s.m.buffer, s.v.buffer],
-          workgroups: r.grid(Math.ceil(p.size / 64)),
+        adamStep(p, g, s.m, s.v, {
+          step_size: stepSize,
+          one_minus_beta1: 1 - beta1,
+          beta2,
+          one_minus_beta2: 1 - beta2,
+          eps: group.eps,
+          weight_decay: group.weightDecay,
+          bc2_sqrt: bc2Sqrt,
         });
       });
     }

@@ -3,7 +3,6 @@
 // examples/edges2shoes.ts is its command line.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keep, tidy } from '../autograd.ts';
 import { AlignedDataset } from '../data/aligned.ts';
 import { writeGridPNG } from '../data/files.ts';
 import type { GridBatch } from '../data/grid.ts';
@@ -18,6 +17,7 @@ import { ResNet18Encoder } from '../models/bicyclegan/resnet18.ts';
 import { tensor } from '../ops/creation.ts';
 import { getRngState, manualSeed, randn, setRngState } from '../ops/random.ts';
 import { linearDecayFactor } from '../optim/schedule.ts';
+import { keep, tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { Progress } from './progress.ts';

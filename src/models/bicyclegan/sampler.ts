@@ -1,8 +1,9 @@
 // Test-time use of a trained BicycleGAN (eval mode, no graph): many outputs for one input from random
 // z, the output for a reference image's encoded z, and walks through latent space (linear and slerp).
-import { keep, noGrad, tidy } from '../../autograd.ts';
+import { noGrad } from '../../autograd.ts';
 import { tensor } from '../../ops/creation.ts';
 import { randn } from '../../ops/random.ts';
+import { keep, tidy } from '../../scope.ts';
 import type { Tensor } from '../../tensor.ts';
 import type { BicycleGAN } from './model.ts';
 

@@ -1,0 +1,234 @@
+// Implicit-GEMM convolution on the GEMM body: the hook sets kernels/conv_{forward,dgrad,wgrad}.wgsl,
+// sharing kernels/conv.wgsl's params and bindings. Three launchers cover every conv and transposed
+// conv, forward and backward: forward (conv y, convT dx), dgrad (conv dx, convT y, all stride phases
+// in one launch), wgrad (both weight gradients, split-K). They take padded operands where the hooks
+// read through a window, so the inner loop has no bounds tests. No gradient is recorded here.
+import { Tensor } from '../tensor.ts';
+import { declareKernel, type KernelDeclaration, type ParamSpec } from './declare.ts';
+import { gemmGrid, gemmTile, TM, TN } from './gemm.ts';
+import { padGather } from './layout.ts';
+import { REDUCE_SUM, reduce } from './reduce.ts';
+
+/** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
+export interface ConvGeom {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+}
+
+const PARAMS = {
+  N: 'u32',
+  C: 'u32',
+  H: 'u32',
+  W: 'u32',
+  K: 'u32',
+  OH: 'u32',
+  OW: 'u32',
+  KH: 'u32',
+  KW: 'u32',
+  sh: 'u32',
+  sw: 'u32',
+  dh: 'u32',
+  dw: 'u32',
+  has_bias: 'u32',
+  n_phases: 'u32',
+  kstep_h: 'u32',
+  kstep_w: 'u32',
+  ostep_h: 'u32',
+  ostep_w: 'u32',
+  chunk: 'u32',
+  splits: 'u32',
+  phases: 'u32x192',
+} as const satisfies ParamSpec;
+
+const conv = <const E extends Record<string, readonly string[]>>(
+  name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
+  entries: E,
+): KernelDeclaration<typeof PARAMS, E, 'WG_X' | 'WG_Y'> => ({
+  name,
+  files: ['conv', name, 'gemm'],
+  params: PARAMS,
+  entries,
+  constants: ['WG_X', 'WG_Y'],
+});
+
+const FORWARD = declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out'] }));
+const DGRAD = declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out'] }));
+const WGRAD = declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out'] }));
+
+/** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
+const MAX_PHASES = 16;
+
+type Extra = Partial<
+  Record<'n_phases' | 'kstep_h' | 'kstep_w' | 'ostep_h' | 'ostep_w' | 'chunk' | 'splits', number>
+>;
+
+/** kernels/conv.wgsl's params: the geometry, the hook set's own fields (others 0), the phase table. */
+function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number[] = []) {
+  const { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw } = g;
+  const unused = { n_phases: 0, kstep_h: 0, kstep_w: 0, ostep_h: 0, ostep_w: 0, chunk: 0, splits: 0 };
+  const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, has_bias: hasBias ? 1 : 0 };
+  return { ...geometry, ...unused, ...extra, phases };
+}
+
+/** t [N, C, H, W] zero-padded by [top, bottom, left, right] (the operand the hooks read unchecked). */
+function padded(t: Tensor, top: number, bottom: number, left: number, right: number): Tensor {
+  if (top + bottom + left + right === 0) return t;
+  return padGather(
+    t,
+    [
+      [0, 0],
+      [0, 0],
+      [top, bottom],
+      [left, right],
+    ],
+    0,
+  );
+}
+
+/** x zero-padded by the conv's padding: what forward and wgrad read. */
+export function padInput(x: Tensor, g: ConvGeom): Tensor {
+  return padded(x, g.ph, g.ph, g.pw, g.pw);
+}
+
+/** y = conv(x, w) + bias from the padded input xp (every window in range). */
+export function convForward(xp: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
+  const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
+  const M = g.K;
+  const N = g.OH * g.OW;
+  if (M * N * g.N === 0) return y;
+  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
+  const tile = gemmTile();
+  // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
+  FORWARD.run('gemm', {
+    params: params(gp, !!bias),
+    bind: { in1: xp, in2: w, in3: bias ?? xp, out: y },
+    workgroups: gemmGrid(tile, M, N, g.N),
+    constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+  });
+  return y;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** The taps of one stride phase along a dimension, as the dgrad hooks walk them. */
+interface PhaseTaps {
+  /** First pixel, pixels in the phase. */
+  start: number;
+  count: number;
+  /** First tap, tap step, number of taps. */
+  k0: number;
+  kstep: number;
+  nk: number;
+  /** dy row of the phase's first pixel for the first tap, and how far it moves per tap. */
+  c0: number;
+  ostep: number;
+}
+
+/**
+ * Pixels i = r + j*s (j < count) of an input dimension of `size` receive the taps k with
+ * (i + p - k*d) divisible by s; those form an arithmetic progression, and dy's index is
+ * (i + p - k*d) / s = j + c0 - t*ostep for the t-th tap.
+ */
+function phaseTaps(r: number, size: number, s: number, p: number, d: number, kernel: number): PhaseTaps {
+  const count = Math.ceil((size - r) / s);
+  const ks: number[] = [];
+  for (let k = 0; k < kernel; k++) if ((((r + p - k * d) % s) + s) % s === 0) ks.push(k);
+  const k0 = ks[0] ?? 0;
+  // Solutions of k*d = r + p (mod s) step by s / gcd(s, d); dy's index then moves by d / gcd(s, d).
+  const g = gcd(s, d);
+  // With no taps (nk = 0) the phase only receives the bias: c0 is then unused.
+  const c0 = ks.length ? (r + p - k0 * d) / s : 0;
+  return { start: r, count, k0, kstep: s / g, nk: ks.length, c0, ostep: d / g };
+}
+
+/** dx = dgrad(dy, w) + bias[c]: the conv input gradient, every stride phase in one launch. */
+export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
+  const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
+  const rows: PhaseTaps[] = [];
+  const cols: PhaseTaps[] = [];
+  for (let r = 0; r < g.sh; r++) rows.push(phaseTaps(r, g.H, g.sh, g.ph, g.dh, g.KH));
+  for (let r = 0; r < g.sw; r++) cols.push(phaseTaps(r, g.W, g.sw, g.pw, g.dw, g.KW));
+  // Zero-pad dy so that every tap of every phase reads inside it.
+  const need = (ts: PhaseTaps[], size: number): [number, number] => {
+    const live = ts.filter((t) => t.nk > 0 && t.count > 0);
+    const before = Math.max(0, ...live.map((t) => (t.nk - 1) * t.ostep - t.c0));
+    const after = Math.max(0, ...live.map((t) => t.count - 1 + t.c0 - (size - 1)));
+    return [before, after];
+  };
+  const [top, bottom] = need(rows, g.OH);
+  const [left, right] = need(cols, g.OW);
+  const dyp = padded(dy, top, bottom, left, right);
+  const gp = { ...g, OH: g.OH + top + bottom, OW: g.OW + left + right };
+  const live: [PhaseTaps, PhaseTaps][] = [];
+  for (const th of rows) for (const tw of cols) if (th.count > 0 && tw.count > 0) live.push([th, tw]);
+  if (live.length > MAX_PHASES)
+    throw new Error(`conv: stride ${g.sh}x${g.sw} has more than ${MAX_PHASES} phases`);
+  const table = live.flatMap(([th, tw]) => [
+    ...[th.start, tw.start, th.k0, tw.k0],
+    ...[th.nk, tw.nk, th.count, tw.count],
+    ...[th.c0 + top, tw.c0 + left, 0, 0],
+  ]);
+  // Steps are the same for every phase of a dimension: they depend on stride and dilation only.
+  const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
+  const extra = {
+    n_phases: live.length,
+    kstep_h: th0.kstep,
+    kstep_w: tw0.kstep,
+    ostep_h: th0.ostep,
+    ostep_w: tw0.ostep,
+  };
+  const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
+  if (g.C * maxN * g.N * live.length > 0) {
+    const tile = gemmTile();
+    DGRAD.run('gemm', {
+      params: params(gp, !!bias, extra, table),
+      bind: { in1: dyp, in2: w, in3: bias ?? dyp, out: dx },
+      workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
+      constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+    });
+  }
+  if (dyp !== dy) dyp.dispose();
+  return dx;
+}
+
+/** dW = sum over positions of dy x im2col(x) from the padded input xp, split-K, then a sum of the splits. */
+export function convWgrad(xp: Tensor, dy: Tensor, g: ConvGeom): Tensor {
+  const M = g.K;
+  const N = g.C * g.KH * g.KW;
+  const depth = g.N * g.OH * g.OW;
+  const tile = gemmTile();
+  const tiles = Math.ceil(M / (tile.WG_Y * TM)) * Math.ceil(N / (tile.WG_X * TN));
+  // Enough splits to give the device ~2k workgroups, but never chunks under 256 positions.
+  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
+  const chunk = Math.ceil(depth / splits);
+  const shape = [g.K, g.C, g.KH, g.KW];
+  const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
+  if (M * N === 0) return part;
+  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
+  WGRAD.run('gemm', {
+    params: params(gp, false, { chunk, splits }),
+    bind: { in1: xp, in2: dy, out: part },
+    workgroups: gemmGrid(tile, M, N, splits),
+    constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+  });
+  if (splits === 1) return part;
+  const s = reduce(part, [0], REDUCE_SUM);
+  const dw = s.view(shape);
+  for (const t of [s, part]) t.dispose();
+  return dw;
+}
