@@ -8,6 +8,7 @@ import { loadModuleBytes, loadOptimizerBytes } from '../io/checkpoint.ts';
 import { readFileBytes, saveModule, saveOptimizer } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
 import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
+import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
 
 export interface TrainState {
   /** The epoch to run next (1-based, as the reference's epoch counter). */
@@ -97,16 +98,11 @@ export function loadCheckpoint(
   for (const { net, file, bytes } of nets) {
     try {
       const { tensors } = parse(bytes, file);
-      const own = net.stateDict();
-      const missing = Object.keys(own).filter((k) => !(k in tensors));
-      const unexpected = Object.keys(tensors).filter((k) => !(k in own));
-      const shapes = Object.keys(own).filter(
-        (k) => k in tensors && tensors[k].shape.join() !== own[k].shape.join(),
-      );
-      if (missing.length) problems.push(`${file}: missing ${missing.join(', ')}`);
-      if (unexpected.length) problems.push(`${file}: unexpected ${unexpected.join(', ')}`);
-      for (const k of shapes)
-        problems.push(`${file}: ${k} has shape [${tensors[k].shape}], the model [${own[k].shape}]`);
+      const { missingKeys, unexpectedKeys, mismatches } = checkStateDict(shapesOf(net.stateDict()), tensors);
+      if (missingKeys.length) problems.push(`${file}: missing ${missingKeys.join(', ')}`);
+      if (unexpectedKeys.length) problems.push(`${file}: unexpected ${unexpectedKeys.join(', ')}`);
+      for (const m of mismatches)
+        problems.push(`${file}: ${m.key} has shape [${m.got}], the model [${m.expected}]`);
     } catch (e) {
       problems.push((e as Error).message);
     }
