@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -445,15 +446,50 @@ test('writeFileAtomic replaces whole files and leaves the old one when the write
   writeFileAtomic(path, new Uint8Array([1, 2, 3]));
   writeFileAtomic(path, new Uint8Array([4, 5]));
   assert.equal(Array.from(readFileSync(path)), [4, 5]);
+  writeFileAtomic(join(dir, 'atomic.txt'), 'text\n');
+  assert.is(readFileSync(join(dir, 'atomic.txt'), 'utf8'), 'text\n');
+  const noTemp = () =>
+    assert.not.ok(
+      readdirSync(dir).some((f) => f.endsWith('.tmp')),
+      'no temporary files left',
+    );
+  // The temporary file cannot be created.
   assert.match(
     errorOf(() => writeFileAtomic(join(dir, 'no-such-dir', 'x.bin'), new Uint8Array(1))),
     /cannot write .*x\.bin/,
   );
+  noTemp();
+  // The disk fills up midway through the data: the old file stays whole.
+  const realWrite = fs.writeSync;
+  let calls = 0;
+  const failing = ((fd: number, buf: Uint8Array, off?: number, len?: number) => {
+    if (calls++ > 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return realWrite(fd, buf, off, Math.min(len ?? buf.length, 2));
+  }) as typeof fs.writeSync;
+  fs.writeSync = failing;
+  syncBuiltinESMExports();
+  try {
+    assert.match(
+      errorOf(() => writeFileAtomic(path, new Uint8Array([7, 7, 7, 7, 7, 7]))),
+      /cannot write .*atomic\.bin: ENOSPC/,
+    );
+  } finally {
+    fs.writeSync = realWrite;
+    syncBuiltinESMExports();
+  }
+  assert.ok(calls >= 2, 'the write failed after the first chunk');
   assert.equal(Array.from(readFileSync(path)), [4, 5]);
-  assert.not.ok(
-    readdirSync(dir).some((f) => f.endsWith('.tmp')),
-    'no temporary files left',
+  noTemp();
+  // The rename fails (the target is a folder): the temp file, written in full, is removed.
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'keep.txt'), 'keep');
+  assert.match(
+    errorOf(() => writeFileAtomic(folder, new Uint8Array(3))),
+    /cannot write .*a-folder/,
   );
+  assert.is(readFileSync(join(folder, 'keep.txt'), 'utf8'), 'keep');
+  noTemp();
 });
 
 test.run();
