@@ -1,11 +1,12 @@
 // BicycleGAN checkpoints: one folder per tag (`latest`, `5`, ...) holding G, E, D, D2 and their Adam
 // states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
-// A folder is written next to its final place and swapped in by rename, so a crash mid-save leaves the
-// previous checkpoint whole; a swap interrupted between its two renames is recovered from `<tag>.old`.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// A folder is written next to its final place (every file fsynced, through io/files.ts) and swapped in
+// by rename, so a crash mid-save leaves the previous checkpoint whole; a swap interrupted between its
+// two renames is recovered from `<tag>.old`.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModuleBytes, loadOptimizerBytes } from '../io/checkpoint.ts';
-import { readFileBytes, saveModule, saveOptimizer } from '../io/files.ts';
+import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
+import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
 import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
 import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
@@ -43,15 +44,18 @@ export async function saveCheckpoint(
     iter: state.iter,
     options: JSON.stringify(model.opts),
   };
+  // Every file and the folder itself are fsynced before the folder is renamed into place.
   for (const [name, net] of model.networks())
-    await saveModule(net, join(tmp, `net_${name}.safetensors`), { ...meta, net: name });
+    writeFileDurable(join(tmp, `net_${name}.safetensors`), await moduleToBytes(net, { ...meta, net: name }));
   for (const [name, opt] of model.optimizers())
-    await saveOptimizer(opt, join(tmp, `opt_${name}.safetensors`), meta);
-  writeFileSync(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+    writeFileDurable(join(tmp, `opt_${name}.safetensors`), await optimizerToBytes(opt, meta));
+  writeFileDurable(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+  fsyncDir(tmp);
   const old = `${final}.old`;
   rmSync(old, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
+  fsyncDir(dir);
   rmSync(old, { recursive: true, force: true });
   return final;
 }
