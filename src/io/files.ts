@@ -68,8 +68,9 @@ function isUnsupported(e: unknown): boolean {
 
 /**
  * Replaces `path` with `data` atomically: a temporary file in the same folder is written and fsynced,
- * renamed over the target, and the folder is fsynced. On any error the temporary file is removed, the
- * old file (if any) is left as it was, and the error names `path`. The folder must exist.
+ * renamed over the target, and the folder is fsynced. On any error the temporary file is removed and
+ * the error names `path`; an error before the rename leaves the old file (if any) as it was. The folder
+ * must exist.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const dir = dirname(path);
