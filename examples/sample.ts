@@ -3,14 +3,15 @@
 // of the input's own B (or of --reference), and latent interpolation strips (linear and slerp).
 // Writes PNG grids and an index.html that shows them.
 //   npx tsx examples/sample.ts --run runs/synthetic --input data/synthetic-64/val
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { encodePNGCompressed, readImageFile, writeFileAtomic } from '../src/data/files.ts';
+import { encodePNGCompressed, readImageFile } from '../src/data/files.ts';
 import { batchCells, composeGrid, type GridBatch } from '../src/data/grid.ts';
 import { type RGBImage, resize, splitHalves, toCHW, toGrayscale } from '../src/data/image.ts';
 import { init, randn, type Tensor, tensor } from '../src/index.ts';
+import { writeFileAtomic } from '../src/io/files.ts';
 import { BicycleGAN } from '../src/models/bicyclegan/model.ts';
 import { netSize } from '../src/models/bicyclegan/networks.ts';
 import {
@@ -122,7 +123,7 @@ const sections: { title: string; file: string; note: string }[] = [];
 /** One grid row per input; each cell is one image (gray or colour). */
 async function writeRows(file: string, rows: GridBatch[][], title: string, note: string) {
   const cells = rows.map((cols) => cols.flatMap((c) => batchCells(c)));
-  await writeFileAtomic(join(out, file), encodePNGCompressed(composeGrid(cells)));
+  writeFileAtomic(join(out, file), encodePNGCompressed(composeGrid(cells)));
   sections.push({ title, file, note });
 }
 
@@ -218,5 +219,5 @@ const html = `<!doctype html>
 ${sections.map((s) => `<h2>${s.title}</h2><p>${s.note}</p><img src="${s.file}" alt="${s.title}">`).join('\n')}
 </body></html>
 `;
-writeFileSync(join(out, 'index.html'), html);
+writeFileAtomic(join(out, 'index.html'), html);
 console.log(`wrote ${sections.map((s) => s.file).join(', ')} and index.html to ${out}`);

@@ -1,10 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
 import { loadModule, loadOptimizer, saveModule, saveOptimizer, writeFileAtomic } from '../src/io/files.ts';
+import { checkStateDict, throwLoadProblems } from '../src/nn/state-dict.ts';
 import { setup } from './helpers.ts';
 
 const { nn, io } = T;
@@ -306,6 +308,70 @@ test('another architecture: every missing, unexpected and mis-shaped key in one 
   for (const m of [small, wide, same, other]) m.dispose();
 });
 
+test('one state-dict check: every missing, unexpected and mis-shaped entry at once; nothing changes', async () => {
+  const net = new Net(12);
+  const before = await bits(net);
+  const gone = T.zeros([2]);
+  gone.dispose();
+  const msg = errorOf(() =>
+    net.loadStateDict(
+      {
+        'body.0.weight': T.zeros([3, 4]),
+        'body.0.bias': { shape: [4], data: new Float32Array(3) },
+        'body.2.weight': { shape: [2, 4], data: [0, 0, 0, 0, 0, 0, 0, 0] } as unknown as T.nn.HostTensor,
+        running_mean: gone,
+        extra: T.zeros([1]),
+      },
+      { source: 'hand-made' },
+    ),
+  );
+  for (const part of [
+    'Net.loadStateDict: cannot load from hand-made (nothing was changed): ',
+    'unexpected keys: extra',
+    'shape mismatches: running_mean: the given tensor was disposed; body.0.weight: expected [4, 3], got [3, 4]',
+    'body.0.bias: 3 values for shape [4]',
+    'body.2.weight: not a tensor or {shape, data}',
+  ]) {
+    assert.ok(msg.includes(part), `error lacks '${part}': ${msg}`);
+  }
+  assert.not.ok(msg.includes('missing keys'), msg);
+  assert.equal(await bits(net), before, 'nothing changed');
+  // The check itself: names and shapes in, every problem out (missing and unexpected only when strict).
+  const given = {
+    a: { shape: [2], data: new Float32Array(2) },
+    b: { shape: [2, 1], data: new Float32Array(2) },
+    d: { shape: [1], data: new Float32Array(1) },
+  };
+  const expected = { a: [2], b: [1, 2], c: [3], any: null };
+  const strict = checkStateDict(expected, given);
+  assert.equal(strict.missingKeys, ['c', 'any']);
+  assert.equal(strict.unexpectedKeys, ['d']);
+  assert.equal(strict.mismatches, [
+    { key: 'b', expected: [1, 2], got: [2, 1], problem: 'expected [1, 2], got [2, 1]' },
+  ]);
+  assert.equal(strict.problems, [
+    'missing keys: c, any',
+    'unexpected keys: d',
+    'shape mismatches: b: expected [1, 2], got [2, 1]',
+  ]);
+  const loose = checkStateDict(
+    expected,
+    { ...given, any: { shape: [5], data: new Float32Array(4) } },
+    {
+      strict: false,
+    },
+  );
+  assert.equal(loose.problems, [
+    'shape mismatches: b: expected [1, 2], got [2, 1]; any: 4 values for shape [5]',
+  ]);
+  assert.throws(
+    () => throwLoadProblems('X.loadStateDict', loose.problems, 'f'),
+    /^X\.loadStateDict: cannot load from f \(nothing was changed\): shape mismatches: b/,
+  );
+  throwLoadProblems('X.loadStateDict', []);
+  net.dispose();
+});
+
 test('optimizer state in its own file: a restored Adam continues bit-exactly; bad files change nothing', async () => {
   const grad = (net: Net, k: number) =>
     T.tidy(() => {
@@ -380,15 +446,50 @@ test('writeFileAtomic replaces whole files and leaves the old one when the write
   writeFileAtomic(path, new Uint8Array([1, 2, 3]));
   writeFileAtomic(path, new Uint8Array([4, 5]));
   assert.equal(Array.from(readFileSync(path)), [4, 5]);
+  writeFileAtomic(join(dir, 'atomic.txt'), 'text\n');
+  assert.is(readFileSync(join(dir, 'atomic.txt'), 'utf8'), 'text\n');
+  const noTemp = () =>
+    assert.not.ok(
+      readdirSync(dir).some((f) => f.endsWith('.tmp')),
+      'no temporary files left',
+    );
+  // The temporary file cannot be created.
   assert.match(
     errorOf(() => writeFileAtomic(join(dir, 'no-such-dir', 'x.bin'), new Uint8Array(1))),
     /cannot write .*x\.bin/,
   );
+  noTemp();
+  // The disk fills up midway through the data: the old file stays whole.
+  const realWrite = fs.writeSync;
+  let calls = 0;
+  const failing = ((fd: number, buf: Uint8Array, off?: number, len?: number) => {
+    if (calls++ > 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return realWrite(fd, buf, off, Math.min(len ?? buf.length, 2));
+  }) as typeof fs.writeSync;
+  fs.writeSync = failing;
+  syncBuiltinESMExports();
+  try {
+    assert.match(
+      errorOf(() => writeFileAtomic(path, new Uint8Array([7, 7, 7, 7, 7, 7]))),
+      /cannot write .*atomic\.bin: ENOSPC/,
+    );
+  } finally {
+    fs.writeSync = realWrite;
+    syncBuiltinESMExports();
+  }
+  assert.ok(calls >= 2, 'the write failed after the first chunk');
   assert.equal(Array.from(readFileSync(path)), [4, 5]);
-  assert.not.ok(
-    readdirSync(dir).some((f) => f.endsWith('.tmp')),
-    'no temporary files left',
+  noTemp();
+  // The rename fails (the target is a folder): the temp file, written in full, is removed.
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'keep.txt'), 'keep');
+  assert.match(
+    errorOf(() => writeFileAtomic(folder, new Uint8Array(3))),
+    /cannot write .*a-folder/,
   );
+  assert.is(readFileSync(join(folder, 'keep.txt'), 'utf8'), 'keep');
+  noTemp();
 });
 
 test.run();

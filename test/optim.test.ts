@@ -208,6 +208,56 @@ test('Adam state round trip: a restored optimizer continues bit-exactly; mismatc
   o2.dispose();
 });
 
+test('Adam.loadStateDict: missing, unexpected and mis-shaped moments in one error; nothing changes', async () => {
+  const w = T.tensor(randomValues(6, 3), [2, 3]);
+  const b = T.tensor(randomValues(4, 4), [4]);
+  const adam = new T.Adam([
+    ['w', w],
+    ['b', b],
+  ]);
+  for (const t of [w, b]) t.grad = T.keep(T.tensor(randomValues(t.size, 5), t.shape));
+  adam.step();
+  const sd = adam.stateDict();
+  const before = Array.from(await sd.state.w.expAvg.data());
+  const msg = (() => {
+    try {
+      adam.loadStateDict(
+        {
+          groups: sd.groups,
+          state: {
+            // a missing second moment and a host first moment of another shape
+            w: { step: 1, expAvg: { shape: [3, 2], data: new Float32Array(6) } },
+            // a moment with too few values, and one of the wrong type
+            b: { step: 1, expAvg: { shape: [4], data: new Float32Array(3) }, expAvgSq: [0, 0, 0, 0] },
+            extra: sd.state.b,
+          } as unknown as T.optim.AdamStateDict['state'],
+        },
+        { source: 'hand-made' },
+      );
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return '';
+  })();
+  for (const part of [
+    'Adam.loadStateDict: cannot load from hand-made (nothing was changed): ',
+    "state for unknown parameter 'extra'",
+    'missing keys: w.exp_avg_sq',
+    'shape mismatches: w.exp_avg: expected [2, 3], got [3, 2]',
+    'b.exp_avg: 3 values for shape [4]',
+    'b.exp_avg_sq: not a tensor or {shape, data}',
+  ]) {
+    assert.ok(msg.includes(part), `error lacks '${part}': ${msg}`);
+  }
+  assert.equal(Array.from(await adam.stateDict().state.w.expAvg.data()), before, 'state unchanged');
+  assert.is(adam.stepOf(w), 1);
+  adam.dispose();
+  for (const t of [w, b]) {
+    t.zeroGrad();
+    t.dispose();
+  }
+});
+
 /** A stand-in optimizer: schedulers only touch paramGroups[i].lr. */
 const groups = (...lrs: number[]) => ({ paramGroups: lrs.map((lr) => ({ lr })) });
 
@@ -267,6 +317,10 @@ test('step and cosine schedules, every group, and saved scheduler state', () => 
   assert.is(b.lr, a.lr);
   assert.ok(Math.abs(a.lr - 0.5 * (1 - 3 / 4)) < 1e-15);
   assert.throws(() => b.loadStateDict({ lastEpoch: 1, baseLrs: [1, 2] }), /baseLrs must be 1/);
+  assert.throws(
+    () => b.loadStateDict({ lastEpoch: -1, baseLrs: [] }),
+    /LRScheduler\.loadStateDict: cannot load \(nothing was changed\): lastEpoch must be .*; baseLrs must be 1/,
+  );
   // Schedulers drive a real Adam too.
   const t = T.zeros([2]);
   const adam = new T.Adam([t], { lr: 0.001 });

@@ -1,11 +1,12 @@
 // Node side of the image code: file reading with PNG support (pngjs needs Node's zlib and streams,
-// so it stays out of the pure image.ts), compressed PNG writing, and atomic writes (temp + rename).
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+// so it stays out of the pure image.ts), compressed PNG encoding, and grid PNG files (written with
+// io/files.ts's writeFileAtomic).
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
+import { writeFileAtomic } from '../io/files.ts';
 import { type GridBatch, type GridOptions, gridPNG } from './grid.ts';
 import { decodeImage, encodePNG, type RGBImage } from './image.ts';
 
@@ -37,49 +38,15 @@ export function encodePNGCompressed(img: RGBImage): Uint8Array {
   return encodePNG(img, { deflate });
 }
 
-function tempName(path: string): string {
-  return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-}
-
-/** Writes `bytes` to `path` through a temp file in the same folder and a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tempName(path);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Synchronous `writeFileAtomic`. */
-export function writeFileAtomicSync(path: string, bytes: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempName(path);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Writes an image as a compressed PNG, atomically. */
-export async function writePNGFile(path: string, img: RGBImage): Promise<void> {
-  await writeFileAtomic(path, encodePNGCompressed(img));
-}
-
 /**
- * Writes a grid PNG of NCHW [-1, 1] batches (one batch per row), atomically (temp + rename), e.g.
- * rows = [input A, real B, encoded, random-z samples].
+ * Writes a grid PNG of NCHW [-1, 1] batches (one batch per row), atomically (writeFileAtomic; the
+ * folder is created if needed), e.g. rows = [input A, real B, encoded, random-z samples].
  */
 export async function writeGridPNG(
   path: string,
   rows: readonly GridBatch[],
   opts: GridOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, gridPNG(rows, { ...opts, deflate }));
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, gridPNG(rows, { ...opts, deflate }));
 }

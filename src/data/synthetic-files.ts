@@ -1,11 +1,13 @@
 // Writes the procedural data set (synthetic.ts) to disk in the aligned format, once:
 //   root/train/00000.png ... root/val/00000.png ...   (each 2*size x size, A | B)
 //   root/modes.json: the options, the mode and shape names, and the mode of every file's B.
-// Generation happens in a temp folder next to root that is renamed into place, so a crash never leaves
-// a half-written data set behind; a root whose modes.json records the same options is reused as is.
+// Generation happens in a temp folder next to root (every file fsynced) that is renamed into place, so
+// a crash never leaves a half-written data set behind; a root whose modes.json records the same options
+// is reused as is.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fsyncDir, writeFileDurable } from '../io/files.ts';
 import { encodePNGCompressed } from './files.ts';
 import { concatHorizontal } from './image.ts';
 import { MODES, SHAPES, type ShapeKind, syntheticSample } from './synthetic.ts';
@@ -109,12 +111,14 @@ export async function ensureSyntheticDataset(
       for (let i = 0; i < count; i++) {
         const s = syntheticSample(phase, i, opts);
         const name = syntheticFileName(phase, i);
-        await writeFile(join(tmp, name), encodePNGCompressed(concatHorizontal(s.A, s.B)));
+        writeFileDurable(join(tmp, name), encodePNGCompressed(concatHorizontal(s.A, s.B)));
         manifest.modes[name] = s.mode;
         manifest.shapes[name] = s.shape;
       }
+      fsyncDir(join(tmp, phase));
     }
-    await writeFile(join(tmp, 'modes.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    writeFileDurable(join(tmp, 'modes.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    fsyncDir(tmp);
     if (existing) {
       // replace a set made with other options: move it aside first so the swap is one rename
       const old = join(dirname(dir), `.${basename(dir)}.old-${tag}`);
@@ -134,6 +138,7 @@ export async function ensureSyntheticDataset(
         throw e;
       }
     }
+    fsyncDir(dirname(dir));
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;

@@ -7,7 +7,7 @@
 //    yellow dots, ...) on white. The mode is drawn independently of the shape, so every A has K right
 //    answers: a model that captures the modes produces all K colours for one A as z varies.
 // Everything is a function of (seed, phase, index): the same options give byte-identical files.
-import { concatHorizontal, newImage, type RGBImage } from './image.ts';
+import { newImage, type RGBImage } from './image.ts';
 import { hash32, rngFor } from './rng.ts';
 
 export interface ModeSpec {
@@ -202,12 +202,6 @@ export function syntheticSample(phase: string, index: number, opts: SyntheticOpt
     }
   }
   return { A, B, mode, shape, mask };
-}
-
-/** The aligned file image of a sample: A | B side by side (2*size x size, RGB). */
-export function syntheticPair(phase: string, index: number, opts: SyntheticOptions = {}): RGBImage {
-  const s = syntheticSample(phase, index, opts);
-  return concatHorizontal(s.A, s.B);
 }
 
 // ---------------------------------------------------------------------------------------------

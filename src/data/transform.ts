@@ -70,18 +70,6 @@ export function sizeAfterResize(spec: AlignedTransformSpec, w: number, h: number
   return [w, h];
 }
 
-/** The output shape [c, h, w] of A and B for an A|B file of size abWidth x abHeight. */
-export function itemShapes(
-  spec: AlignedTransformSpec,
-  abWidth: number,
-  abHeight: number,
-): { shapeA: [number, number, number]; shapeB: [number, number, number] } {
-  const [w, h] = sizeAfterResize(spec, Math.floor(abWidth / 2), abHeight);
-  const cw = spec.preprocess === 'none' ? w : Math.min(w, spec.cropSize);
-  const ch = spec.preprocess === 'none' ? h : Math.min(h, spec.cropSize);
-  return { shapeA: [spec.inputNc, ch, cw], shapeB: [spec.outputNc, ch, cw] };
-}
-
 /** Throws on option values the transform cannot honour. */
 export function checkTransformSpec(spec: AlignedTransformSpec): void {
   if (spec.direction !== 'AtoB' && spec.direction !== 'BtoA') {

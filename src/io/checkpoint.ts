@@ -3,7 +3,8 @@
 // load_file gives a dict with PyTorch's names. Optimizer file: '<param>.exp_avg' and
 // '<param>.exp_avg_sq' per stepped parameter, hyperparameters and steps as JSON in the metadata.
 // Metadata values are strings; other values given are stored as JSON.
-import type { AnyModule, HostTensor } from '../nn/module.ts';
+import type { AnyModule } from '../nn/module.ts';
+import { checkStateDict, type HostTensor, throwLoadProblems } from '../nn/state-dict.ts';
 import type { Adam, AdamStateDict } from '../optim/adam.ts';
 import type { Tensor } from '../tensor.ts';
 import { parse, serialize } from './safetensors.ts';
@@ -116,20 +117,14 @@ export function loadOptimizerBytes(
   }
   if (info.type !== 'Adam') fail(`holds the state of optimizer ${JSON.stringify(info.type)}, expected Adam`);
   if (!info.steps || typeof info.steps !== 'object') fail("'optimizer' metadata has no steps");
-  const problems: string[] = [];
+  // Two tensors per stepped parameter, nothing else; their shapes are Adam's to check.
+  const steps = info.steps ?? {};
+  const expected: Record<string, null> = {};
+  for (const name of Object.keys(steps)) expected[`${name}.exp_avg`] = expected[`${name}.exp_avg_sq`] = null;
+  throwLoadProblems(`checkpoint ${fileName}`, checkStateDict(expected, tensors).problems);
   const state: AdamStateDict['state'] = {};
-  const used = new Set<string>();
-  for (const [name, step] of Object.entries(info.steps ?? {})) {
-    const m = tensors[`${name}.exp_avg`];
-    const v = tensors[`${name}.exp_avg_sq`];
-    if (!m || !v)
-      problems.push(`parameter '${name}' has a step but no ${m ? 'exp_avg_sq' : 'exp_avg'} tensor`);
-    else state[name] = { step, expAvg: m, expAvgSq: v };
-    used.add(`${name}.exp_avg`).add(`${name}.exp_avg_sq`);
-  }
-  const extra = Object.keys(tensors).filter((k) => !used.has(k));
-  if (extra.length) problems.push(`tensors without a step: ${extra.join(', ')}`);
-  if (problems.length) fail(problems.join('; '));
+  for (const [name, step] of Object.entries(steps))
+    state[name] = { step, expAvg: tensors[`${name}.exp_avg`], expAvgSq: tensors[`${name}.exp_avg_sq`] };
   opt.loadStateDict({ groups: info.groups ?? [], state }, { source: fileName });
   return { metadata };
 }

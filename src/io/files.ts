@@ -1,8 +1,10 @@
-// Node-only: checkpoint files on disk. This is the one src file that imports node:*; the library's
-// index does not re-export it, so browser bundles never see it. Import it directly:
-//   import { saveModule, loadModule } from './src/io/files.ts';
-// Writes are atomic: a temporary file in the same directory is written and fsynced, renamed over the
-// target, and the directory is fsynced, so a crash leaves either the old file or the new one.
+// Node-only file helpers: durable writes for everything this library saves, and checkpoint files of
+// modules and optimizers. The library's index does not re-export this file (the core stays
+// browser-safe); import it directly:
+//   import { saveModule, loadModule, writeFileAtomic } from './src/io/files.ts';
+// writeFileAtomic writes a temporary file in the same folder, fsyncs it, renames it over the target and
+// fsyncs the folder, so a crash leaves either the old file or the new one, whole. Files written into
+// a temporary folder that is renamed into place later use writeFileDurable and fsyncDir instead.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AnyModule } from '../nn/module.ts';
@@ -18,34 +20,68 @@ import {
 
 let seq = 0;
 
-/** Writes bytes to `path` atomically (temp file + fsync + rename + directory fsync). */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${seq++}.tmp`);
-  let fd = -1;
+/**
+ * Writes `data` to a new file at `path` (replacing one there) and fsyncs it before returning; the
+ * caller makes the name durable (rename + fsyncDir). On error the partial file may remain.
+ */
+export function writeFileDurable(path: string, data: Uint8Array | string): void {
+  writeSynced(path, data, 'w');
+}
+
+function writeSynced(path: string, data: Uint8Array | string, flags: 'w' | 'wx'): void {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const fd = openSync(path, flags, 0o644);
   try {
-    fd = openSync(tmp, 'wx', 0o644);
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
+  } finally {
     closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
+  }
+}
+
+/**
+ * Fsyncs a folder, making renames and new names in it durable. Platforms that cannot fsync a folder
+ * (EINVAL, EISDIR, EPERM) are skipped: the files' data is synced anyway.
+ */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
+    if (isUnsupported(e)) return;
+    throw e;
+  }
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    if (!isUnsupported(e)) throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isUnsupported(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EINVAL' || code === 'EISDIR' || code === 'EPERM';
+}
+
+/**
+ * Replaces `path` with `data` atomically: a temporary file in the same folder is written and fsynced,
+ * renamed over the target, and the folder is fsynced. On any error the temporary file is removed and
+ * the error names `path`; an error before the rename leaves the old file (if any) as it was. The folder
+ * must exist.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${seq++}.tmp`);
+  try {
+    writeSynced(tmp, data, 'wx');
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (e) {
     rmSync(tmp, { force: true });
     throw new Error(`cannot write ${path}: ${(e as Error).message}`);
-  }
-  // Make the rename itself durable. Some platforms cannot fsync a directory; the data is safe anyway.
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* not supported here */
   }
 }
 

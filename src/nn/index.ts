@@ -33,3 +33,4 @@ export {
   Module,
   type StateValue,
 } from './module.ts';
+export { checkStateDict, type StateDictCheck, type StateMismatch, throwLoadProblems } from './state-dict.ts';

@@ -10,21 +10,21 @@ import { noGrad } from '../autograd.ts';
 import { keep } from '../scope.ts';
 import { fmt, numel, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import {
+  checkStateDict,
+  type HostTensor,
+  type StateValue,
+  shapesOf,
+  throwLoadProblems,
+} from './state-dict.ts';
+
+export type { HostTensor, StateValue };
 
 /**
  * What a layer is, for code that treats layers by type (initWeights). Layers added later set it too:
  * Conv2d/ConvTranspose2d 'conv', BatchNorm2d 'batchnorm', InstanceNorm2d 'norm'.
  */
 export type LayerKind = 'conv' | 'linear' | 'batchnorm' | 'norm' | 'activation' | 'container' | 'other';
-
-/** A tensor's values on the host, as a checkpoint holds them. */
-export interface HostTensor {
-  shape: Shape;
-  data: Float32Array;
-}
-
-/** What loadStateDict accepts per name: a GPU tensor or host values. */
-export type StateValue = Tensor | HostTensor;
 
 export interface LoadResult {
   /** Names the module has and the dict lacked (only possible with strict: false). */
@@ -227,52 +227,17 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     dict: Record<string, StateValue>,
     opts: { strict?: boolean; source?: string } = {},
   ): LoadResult {
-    const strict = opts.strict ?? true;
     const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(dict, k));
-    const unexpectedKeys = Object.keys(dict).filter((k) => !Object.hasOwn(own, k));
-    const problems: string[] = [];
-    if (strict && missingKeys.length) problems.push(`missing keys: ${missingKeys.join(', ')}`);
-    if (strict && unexpectedKeys.length) problems.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
-    const assignments: [Tensor, StateValue][] = [];
-    const shapeProblems: string[] = [];
-    for (const [name, target] of Object.entries(own)) {
-      if (!Object.hasOwn(dict, name)) continue;
-      const v = dict[name];
-      const bad = valueProblem(v, target.shape);
-      if (bad) shapeProblems.push(`${name}: ${bad}`);
-      else assignments.push([target, v]);
-    }
-    if (shapeProblems.length) problems.push(`shape mismatches: ${shapeProblems.join('; ')}`);
-    if (problems.length) {
-      const where = opts.source ? ` from ${opts.source}` : '';
-      throw new Error(
-        `loadStateDict: cannot load${where} into ${this.constructor.name} (nothing was changed): ${problems.join('. ')}`,
-      );
-    }
+    const { missingKeys, unexpectedKeys, problems } = checkStateDict(shapesOf(own), dict, opts);
+    throwLoadProblems(`${this.constructor.name}.loadStateDict`, problems, opts.source);
     noGrad(() => {
-      for (const [target, v] of assignments) {
+      for (const [name, target] of Object.entries(own)) {
+        const v = Object.hasOwn(dict, name) ? dict[name] : undefined;
+        if (v === undefined) continue; // missing (strict: false)
         if (v instanceof Tensor && v.buffer === target.buffer) continue; // its own values (a view)
         target.assign(v instanceof Tensor ? v : v.data);
       }
     });
     return { missingKeys, unexpectedKeys };
   }
-}
-
-/** Why `v` cannot be loaded into a tensor of shape `shape`, or null. */
-function valueProblem(v: StateValue, shape: Shape): string | null {
-  if (v instanceof Tensor) {
-    if (v.isDisposed) return 'the given tensor was disposed';
-    return sameShape(v.shape, shape) ? null : `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
-  }
-  if (!v || !Array.isArray(v.shape) || !(v.data instanceof Float32Array))
-    return 'not a tensor or {shape, data}';
-  if (!sameShape(v.shape, shape)) return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
-  if (v.data.length !== numel(shape)) return `${v.data.length} values for shape ${fmt(shape)}`;
-  return null;
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -1,10 +1,10 @@
 // Adam, exactly as torch.optim.Adam (amsgrad=False, maximize=False): the update runs in
 // kernels/adam.wgsl, in place on each parameter and its moment buffers, with no readback.
 import { adamStep } from '../kernels/adam.ts';
-import type { StateValue } from '../nn/module.ts';
+import { checkStateDict, type StateValue, throwLoadProblems } from '../nn/state-dict.ts';
 import { zeros } from '../ops/creation.ts';
 import { keep } from '../scope.ts';
-import { fmt, numel, type Shape } from '../shape.ts';
+import { fmt, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
 export interface AdamOptions {
@@ -218,6 +218,9 @@ export class Adam {
           }
         });
       }
+      // The moments are checked as the flat dict an optimizer file holds ('<param>.exp_avg').
+      const expected: Record<string, Shape> = {};
+      const moments: Record<string, StateValue | undefined> = {};
       for (const [name, s] of Object.entries(sd.state)) {
         const p = byName.get(name);
         if (!p) {
@@ -226,21 +229,13 @@ export class Adam {
         }
         if (!s || !Number.isInteger(s.step) || s.step < 1)
           problems.push(`${name}: step must be a positive integer`);
-        for (const [what, v] of [
-          ['exp_avg', s?.expAvg],
-          ['exp_avg_sq', s?.expAvgSq],
-        ] as const) {
-          const bad = tensorProblem(v, p.shape);
-          if (bad) problems.push(`${name}.${what}: ${bad}`);
-        }
+        expected[`${name}.exp_avg`] = expected[`${name}.exp_avg_sq`] = p.shape;
+        moments[`${name}.exp_avg`] = s?.expAvg;
+        moments[`${name}.exp_avg_sq`] = s?.expAvgSq;
       }
+      problems.push(...checkStateDict(expected, moments).problems);
     }
-    if (problems.length) {
-      const where = opts.source ? ` from ${opts.source}` : '';
-      throw new Error(
-        `Adam.loadStateDict: cannot load${where} (nothing was changed): ${problems.join('; ')}`,
-      );
-    }
+    throwLoadProblems('Adam.loadStateDict', problems, opts.source);
     sd.groups.forEach((g, gi) => {
       const mine = this.paramGroups[gi];
       mine.lr = g.lr;
@@ -280,20 +275,4 @@ export class Adam {
 
 function toValues(v: StateValue): Float32Array | Tensor {
   return v instanceof Tensor ? v : v.data;
-}
-
-function tensorProblem(v: StateValue | undefined, shape: Shape): string | null {
-  if (v instanceof Tensor) {
-    if (v.isDisposed) return 'the given tensor was disposed';
-    if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
-      return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
-    }
-    return null;
-  }
-  if (!v || !Array.isArray(v.shape) || !(v.data instanceof Float32Array)) return 'missing or not a tensor';
-  if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
-    return `expected ${fmt(shape)}, got ${fmt(v.shape)}`;
-  }
-  if (v.data.length !== numel(shape)) return `${v.data.length} values for shape ${fmt(shape)}`;
-  return null;
 }

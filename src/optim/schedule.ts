@@ -1,6 +1,7 @@
 // Learning-rate schedules stepped once per epoch, as torch.optim.lr_scheduler: the scheduler keeps the
 // base learning rates and the epoch counter, and writes lr = rule(epoch, base) into every parameter
 // group of the optimizer. Construction applies epoch 0 (as torch does).
+import { throwLoadProblems } from '../nn/state-dict.ts';
 
 /** Anything with parameter groups that carry an lr (Adam). */
 export interface HasParamGroups {
@@ -54,19 +55,15 @@ export class LRScheduler {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
   }
 
-  /** Restores the epoch counter and base rates and sets the optimizer's lr to match. */
+  /** Restores the epoch counter and base rates and sets the optimizer's lr to match (all or nothing). */
   loadStateDict(sd: SchedulerState): void {
     const n = this.optimizer.paramGroups.length;
-    if (!sd || !Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0) {
-      throw new Error(
-        `LRScheduler.loadStateDict: lastEpoch must be a non-negative integer, got ${sd?.lastEpoch}`,
-      );
-    }
-    if (!Array.isArray(sd.baseLrs) || sd.baseLrs.length !== n || sd.baseLrs.some((v) => !(v >= 0))) {
-      throw new Error(
-        `LRScheduler.loadStateDict: baseLrs must be ${n} non-negative numbers, got ${JSON.stringify(sd.baseLrs)}`,
-      );
-    }
+    const problems: string[] = [];
+    if (!sd || !Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0)
+      problems.push(`lastEpoch must be a non-negative integer, got ${sd?.lastEpoch}`);
+    if (!Array.isArray(sd?.baseLrs) || sd.baseLrs.length !== n || sd.baseLrs.some((v) => !(v >= 0)))
+      problems.push(`baseLrs must be ${n} non-negative numbers, got ${JSON.stringify(sd?.baseLrs)}`);
+    throwLoadProblems('LRScheduler.loadStateDict', problems);
     this.lastEpoch = sd.lastEpoch;
     this.baseLrs.splice(0, this.baseLrs.length, ...sd.baseLrs);
     this.apply();

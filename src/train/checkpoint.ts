@@ -1,13 +1,15 @@
 // BicycleGAN checkpoints: one folder per tag (`latest`, `5`, ...) holding G, E, D, D2 and their Adam
 // states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
-// A folder is written next to its final place and swapped in by rename, so a crash mid-save leaves the
-// previous checkpoint whole; a swap interrupted between its two renames is recovered from `<tag>.old`.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// A folder is written next to its final place (every file fsynced, through io/files.ts) and swapped in
+// by rename, so a crash mid-save leaves the previous checkpoint whole; a swap interrupted between its
+// two renames is recovered from `<tag>.old`.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModuleBytes, loadOptimizerBytes } from '../io/checkpoint.ts';
-import { readFileBytes, saveModule, saveOptimizer } from '../io/files.ts';
+import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
+import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
 import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
+import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
 
 export interface TrainState {
   /** The epoch to run next (1-based, as the reference's epoch counter). */
@@ -42,15 +44,18 @@ export async function saveCheckpoint(
     iter: state.iter,
     options: JSON.stringify(model.opts),
   };
+  // Every file and the folder itself are fsynced before the folder is renamed into place.
   for (const [name, net] of model.networks())
-    await saveModule(net, join(tmp, `net_${name}.safetensors`), { ...meta, net: name });
+    writeFileDurable(join(tmp, `net_${name}.safetensors`), await moduleToBytes(net, { ...meta, net: name }));
   for (const [name, opt] of model.optimizers())
-    await saveOptimizer(opt, join(tmp, `opt_${name}.safetensors`), meta);
-  writeFileSync(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+    writeFileDurable(join(tmp, `opt_${name}.safetensors`), await optimizerToBytes(opt, meta));
+  writeFileDurable(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+  fsyncDir(tmp);
   const old = `${final}.old`;
   rmSync(old, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
+  fsyncDir(dir);
   rmSync(old, { recursive: true, force: true });
   return final;
 }
@@ -97,16 +102,11 @@ export function loadCheckpoint(
   for (const { net, file, bytes } of nets) {
     try {
       const { tensors } = parse(bytes, file);
-      const own = net.stateDict();
-      const missing = Object.keys(own).filter((k) => !(k in tensors));
-      const unexpected = Object.keys(tensors).filter((k) => !(k in own));
-      const shapes = Object.keys(own).filter(
-        (k) => k in tensors && tensors[k].shape.join() !== own[k].shape.join(),
-      );
-      if (missing.length) problems.push(`${file}: missing ${missing.join(', ')}`);
-      if (unexpected.length) problems.push(`${file}: unexpected ${unexpected.join(', ')}`);
-      for (const k of shapes)
-        problems.push(`${file}: ${k} has shape [${tensors[k].shape}], the model [${own[k].shape}]`);
+      const { missingKeys, unexpectedKeys, mismatches } = checkStateDict(shapesOf(net.stateDict()), tensors);
+      if (missingKeys.length) problems.push(`${file}: missing ${missingKeys.join(', ')}`);
+      if (unexpectedKeys.length) problems.push(`${file}: unexpected ${unexpectedKeys.join(', ')}`);
+      for (const m of mismatches)
+        problems.push(`${file}: ${m.key} has shape [${m.got}], the model [${m.expected}]`);
     } catch (e) {
       problems.push((e as Error).message);
     }
