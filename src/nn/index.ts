@@ -1,16 +1,6 @@
 // torch.nn's counterpart: Module, layers, losses and initialisers (as `nn.init`).
 
-export {
-  AvgPool2d,
-  BatchNorm2d,
-  Conv2d,
-  ConvTranspose2d,
-  Dropout,
-  InstanceNorm2d,
-  MaxPool2d,
-  ReflectionPad2d,
-  Upsample,
-} from './conv.ts';
+export { Conv2d, type ConvLayerOpts, ConvTranspose2d, type ConvTransposeLayerOpts } from './conv.ts';
 export * as init from './init.ts';
 export { type InitType, initWeights } from './init.ts';
 export {
@@ -33,4 +23,6 @@ export {
   Module,
   type StateValue,
 } from './module.ts';
+export { BatchNorm2d, InstanceNorm2d, type NormLayerOpts } from './norm.ts';
+export { AvgPool2d, Dropout, MaxPool2d, ReflectionPad2d, Upsample } from './pool.ts';
 export { checkStateDict, type StateDictCheck, type StateMismatch, throwLoadProblems } from './state-dict.ts';

@@ -20,6 +20,12 @@ import {
 
 export type { HostTensor, StateValue };
 
+/** Throws `<layer>: <what> must be a positive integer` unless v is one (layer constructors' checks). */
+export function positiveInt(layer: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`${layer}: ${what} must be a positive integer, got ${v}`);
+}
+
 /**
  * What a layer is, for code that treats layers by type (initWeights). Layers added later set it too:
  * Conv2d/ConvTranspose2d 'conv', BatchNorm2d 'batchnorm', InstanceNorm2d 'norm'.

@@ -1,15 +1,10 @@
 // Shared choices of the BicycleGAN networks: normalisation, non-linearity and the up-sampling layer,
 // named as the official code's options (--norm, --nl, --upsample).
-import {
-  BatchNorm2d,
-  Conv2d,
-  ConvTranspose2d,
-  InstanceNorm2d,
-  ReflectionPad2d,
-  Upsample,
-} from '../../nn/conv.ts';
+import { Conv2d, ConvTranspose2d } from '../../nn/conv.ts';
 import { LeakyReLU, ReLU } from '../../nn/layers.ts';
 import type { Module } from '../../nn/module.ts';
+import { BatchNorm2d, InstanceNorm2d } from '../../nn/norm.ts';
+import { ReflectionPad2d, Upsample } from '../../nn/pool.ts';
 
 export type NormType = 'instance' | 'batch' | 'none';
 export type NonLinearity = 'relu' | 'lrelu';

@@ -1,9 +1,10 @@
 // The BicycleGAN discriminator: PatchGAN, optionally multi-scale (D_NLayersMulti). Scale i has
 // ndf = round(ndf / 2^i) and sees the image after i AvgPool(3, s2, p1, count_include_pad=False).
 // Names as the official code: model.N (one scale) or model_0, model_1, ... (several).
-import { AvgPool2d, Conv2d } from '../../nn/conv.ts';
+import { Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
+import { AvgPool2d } from '../../nn/pool.ts';
 import type { Tensor } from '../../tensor.ts';
 import { type NormType, normLayer, present } from './blocks.ts';
 

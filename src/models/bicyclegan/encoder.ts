@@ -1,9 +1,10 @@
 // The BicycleGAN encoders E: B -> (mu, logvar) of a diagonal Gaussian over z.
 // E_ResNet (resnet_128: 4 blocks, resnet_256: 5) and E_NLayers (conv_128: 4 layers, conv_256: 5),
 // with module names as the official code (conv.N..., fc.0, fcVar.0).
-import { AvgPool2d, Conv2d } from '../../nn/conv.ts';
+import { Conv2d } from '../../nn/conv.ts';
 import { Linear, Sequential } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
+import { AvgPool2d } from '../../nn/pool.ts';
 import type { Tensor } from '../../tensor.ts';
 import { type NonLinearity, type NormType, nlLayer, normLayer, present } from './blocks.ts';
 

@@ -3,9 +3,10 @@
 // where_add 'all' (G_Unet_add_all): z tiled and concatenated to the input of every down block; the
 // skip connection carries the block input without z. Module and parameter names follow the official
 // PyTorch code, so its state dicts map one to one.
-import { Conv2d, Dropout } from '../../nn/conv.ts';
+import { Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential, Tanh } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
+import { Dropout } from '../../nn/pool.ts';
 import { concat, expand } from '../../ops/shape.ts';
 import type { Tensor } from '../../tensor.ts';
 import {

@@ -2,9 +2,11 @@
 // pretrained ResNet-18) with two linear heads for mu and logvar. Module names follow torchvision
 // (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, ...), so a converted torchvision state dict
 // loads with loadTrunk(); its 1000-class `fc` is not part of this model and is skipped.
-import { BatchNorm2d, Conv2d, MaxPool2d } from '../../nn/conv.ts';
+import { Conv2d } from '../../nn/conv.ts';
 import { Linear, Sequential } from '../../nn/layers.ts';
 import { Module, type StateValue } from '../../nn/module.ts';
+import { BatchNorm2d } from '../../nn/norm.ts';
+import { MaxPool2d } from '../../nn/pool.ts';
 import { mean } from '../../ops/reduce.ts';
 import type { Tensor } from '../../tensor.ts';
 import type { Encoded } from './encoder.ts';
