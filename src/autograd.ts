@@ -74,6 +74,12 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
   while (stack.length) {
     const top = stack[stack.length - 1];
     const [t, i] = top;
+    if (t.graphFreed && !t.node) {
+      throw new Error(
+        'backward: trying to go through the graph a second time, but an earlier backward() freed it; ' +
+          'pass { retainGraph: true } to the first backward() to keep it',
+      );
+    }
     const inputs = t.node?.inputs ?? [];
     if (i < inputs.length) {
       top[1]++;
@@ -120,6 +126,9 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     for (const gi of inGrads) if (gi && !stored.has(gi) && gi !== g) gi.dispose();
     if (!stored.has(g)) g.dispose();
     // Free the graph as PyTorch does, unless asked to keep it for a second backward.
-    if (!retainGraph) t.freeNode();
+    if (!retainGraph) {
+      t.freeNode();
+      t.graphFreed = true;
+    }
   }
 }

@@ -44,6 +44,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that made this tensor, while its graph is alive (null for leaves and after backward). */
   node: GradNode | null = null;
+  /** Set when a backward() without retainGraph freed this tensor's node: a second one must fail. */
+  graphFreed = false;
   /** Optional name, used in error messages and checkpoints. */
   name?: string;
   private store: Storage | null;

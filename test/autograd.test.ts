@@ -62,6 +62,35 @@ test('only leaves that require grad receive .grad; the graph is freed after back
   assertClose(await w.grad!.data(), [5]);
 });
 
+test('a second backward through a freed graph throws, as PyTorch; retainGraph allows it', async () => {
+  const x = T.tensor([1, 2], [2], { requiresGrad: true });
+  const h = x.mul(x);
+  const y = h.sum();
+  y.backward();
+  assert.throws(() => y.backward(), /second time.*retainGraph/);
+  assert.throws(() => h.mul(2).sum().backward(), /second time/);
+  assertClose(await x.grad!.data(), [2, 4], {}, 'the first backward still counted once');
+  const z = x.mul(3).sum();
+  z.backward(undefined, { retainGraph: true });
+  z.backward();
+  assertClose(await x.grad!.data(), [8, 10], {}, 'retained graph: two more backward passes');
+});
+
+test('a throw inside tidy disposes what the scope made', () => {
+  const before = T.deviceStats().liveBytes;
+  for (let i = 0; i < 20; i++) {
+    assert.throws(
+      () =>
+        T.tidy(() => {
+          T.zeros([256]).add(1).mul(2);
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
+  }
+  assert.is(T.deviceStats().liveBytes, before);
+});
+
 test('use after dispose is a clear error', () => {
   const x = T.zeros([2]);
   x.dispose();
