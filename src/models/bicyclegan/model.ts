@@ -10,6 +10,7 @@ import { randn } from '../../ops/random.ts';
 import { concat, stack } from '../../ops/shape.ts';
 import { Adam } from '../../optim/adam.ts';
 import { fmt, type Tensor } from '../../tensor.ts';
+import { checkFinite } from '../../train/nonfinite.ts';
 import type { NonLinearity, NormType, UpsampleType } from './blocks.ts';
 import type { PatchDiscriminator } from './discriminator.ts';
 import type { ConvEncoder, ResNetEncoder } from './encoder.ts';
@@ -85,7 +86,7 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
 export const LOSS_NAMES = ['G_GAN', 'G_GAN2', 'G_L1', 'kl', 'z_L1', 'D', 'D2'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 
-export class NonFiniteLossError extends Error {}
+export { NonFiniteLossError } from '../../train/nonfinite.ts';
 
 function setRequiresGrad(nets: (AnyModule | null)[], flag: boolean): void {
   for (const n of nets) n?.requiresGrad(flag);
@@ -290,11 +291,6 @@ export async function readLosses(losses: Tensor): Promise<Record<LossName, numbe
   LOSS_NAMES.forEach((name, i) => {
     out[name] = v[i];
   });
-  const bad = LOSS_NAMES.filter((name) => !Number.isFinite(out[name]));
-  if (bad.length) {
-    throw new NonFiniteLossError(
-      `loss ${bad.map((b) => `${b} = ${out[b]}`).join(', ')} is not finite: training stopped before saving these weights`,
-    );
-  }
+  checkFinite(out);
   return out;
 }
