@@ -225,6 +225,7 @@ export function toYargs(
     const hints: string[] = [];
     if ((spec.type === 'int' || spec.type === 'number') && !spec.choices) hints.push(expected(spec));
     if (spec.choices) hints.push(`choices: ${spec.choices.join(', ')}`);
+    if (spec.demand) hints.push('required');
     const defaults = spec.default !== undefined ? [JSON.stringify(spec.default)] : [];
     for (const [preset, values] of Object.entries(presets)) {
       if (values[name] !== undefined && values[name] !== spec.default)
