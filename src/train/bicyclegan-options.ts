@@ -427,8 +427,16 @@ export function trainParser(args: string[]) {
 /** Parses a command line (and its --config file) into checked options; throws OptionError on a bad value. */
 export async function parseTrainCommand(
   args: string[],
+  opts: { exitProcess?: boolean } = {},
 ): Promise<{ options: CliOptions; train: TrainOptions }> {
-  const cli = cliValues(await trainParser(args).parse(), OPTIONS);
+  let parser = trainParser(args);
+  if (opts.exitProcess === false) {
+    // For tests: yargs' own errors (unknown options, a missing value) are thrown instead of exiting.
+    parser = parser.exitProcess(false).fail((msg, err) => {
+      throw err ?? new OptionError(msg);
+    });
+  }
+  const cli = cliValues(await parser.parse(), OPTIONS);
   const config = cli.config ? readConfig(cli.config, OPTIONS) : {};
   return resolveTrainCommand(cli, config);
 }
