@@ -272,7 +272,7 @@ export class BicycleGAN {
     return noGrad(() => this.G.call(a, z));
   }
 
-  /** Sets the learning rate of all four optimizers (the scheduler calls this each epoch). */
+  /** Sets the learning rate of all four optimizers (trainBicycleGAN schedules them with optim.linearDecay). */
   setLr(lr: number): void {
     for (const [, opt] of this.optimizers()) opt.lr = lr;
   }
