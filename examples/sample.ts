@@ -5,7 +5,6 @@
 //   npx tsx examples/sample.ts --run runs/synthetic --input data/synthetic-64/val
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { encodePNGCompressed, readImageFile } from '../src/data/files.ts';
 import { batchCells, composeGrid, type GridBatch } from '../src/data/grid.ts';
@@ -22,42 +21,41 @@ import {
   samplesPerCode,
 } from '../src/models/bicyclegan/sampler.ts';
 import { checkpointDir, loadCheckpoint, readState } from '../src/train/checkpoint.ts';
+import {
+  cliParser,
+  cliValues,
+  type OptionsOf,
+  type OptionTable,
+  resolveOptions,
+} from '../src/train/options.ts';
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('sample')
-  .usage('$0 --run <run folder> --input <image or folder> [options]')
-  .option('run', {
-    type: 'string',
-    demandOption: true,
-    describe: 'a training run folder (with checkpoints/)',
-  })
-  .option('epoch', {
-    type: 'string',
-    default: 'latest',
-    describe: 'checkpoint tag: latest or an epoch number',
-  })
-  .option('input', {
-    type: 'string',
-    demandOption: true,
-    describe: 'an image or a folder of images (A|B pairs or A alone)',
-  })
-  .option('output', { type: 'string', describe: 'output folder (default <run>/samples_<epoch>)' })
-  .option('n_samples', { type: 'number', default: 6, describe: 'random-z samples per input' })
-  .option('sync', { type: 'boolean', default: false, describe: 'the same z samples for every input' })
-  .option('reference', {
+const SAMPLE_OPTIONS = {
+  run: { type: 'string', demand: true, describe: 'a training run folder (with checkpoints/)' },
+  epoch: { type: 'string', default: 'latest', describe: 'checkpoint tag: latest or an epoch number' },
+  input: { type: 'string', demand: true, describe: 'an image or a folder of images (A|B pairs or A alone)' },
+  output: { type: 'string', describe: 'output folder (default <run>/samples_<epoch>)' },
+  n_samples: { type: 'int', min: 1, default: 6, describe: 'random-z samples per input' },
+  sync: { type: 'boolean', default: false, describe: 'the same z samples for every input' },
+  reference: {
     type: 'string',
     describe: "an image whose encoded z styles every input (default: each input's own B)",
-  })
-  .option('interp_steps', {
-    type: 'number',
-    default: 8,
-    describe: 'images per interpolation strip (0: none)',
-  })
-  .option('max_inputs', { type: 'number', default: 8, describe: 'use at most this many inputs' })
-  .option('seed', { type: 'number', default: 0 })
-  .strict()
-  .help()
-  .parse();
+  },
+  interp_steps: { type: 'int', min: 0, default: 8, describe: 'images per interpolation strip (0: none)' },
+  max_inputs: { type: 'int', min: 1, default: 8, describe: 'use at most this many inputs' },
+  seed: { type: 'int', default: 0, describe: 'random seed of the z samples' },
+} as const satisfies OptionTable;
+
+let argv: OptionsOf<typeof SAMPLE_OPTIONS>;
+try {
+  const parser = cliParser(hideBin(process.argv), SAMPLE_OPTIONS, {
+    scriptName: 'sample',
+    usage: '$0 --run <run folder> --input <image or folder> [options]',
+  });
+  argv = resolveOptions(SAMPLE_OPTIONS, cliValues(await parser.parse(), SAMPLE_OPTIONS));
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+}
 
 await init();
 const folder = checkpointDir(join(argv.run, 'checkpoints'), argv.epoch);
@@ -104,7 +102,7 @@ async function loadInput(path: string): Promise<Input> {
   return { name: basename(path), A: prepare(A, o.inputNc), B: B ? prepare(B, o.outputNc) : null };
 }
 
-const inputs = await Promise.all(listInputs(argv.input).slice(0, argv.max_inputs).map(loadInput));
+const inputs = await Promise.all(listInputs(argv.input).slice(0, argv.maxInputs).map(loadInput));
 const out = argv.output ?? join(argv.run, `samples_${argv.epoch}`);
 mkdirSync(out, { recursive: true });
 const stack = (parts: Float32Array[], c: number): Tensor => {
@@ -140,12 +138,8 @@ const slice = (b: GridBatch, i: number): GridBatch => {
 const split = (flat: Float32Array, n: number) =>
   Array.from({ length: n }, (_, k) => flat.slice(k * o.nz, (k + 1) * o.nz));
 const zs = argv.sync
-  ? samplesPerCode(
-      model,
-      A,
-      split(await randomCodes(model, argv.n_samples, argv.seed).data(), argv.n_samples),
-    )
-  : samplesIndependent(model, A, argv.n_samples, argv.seed);
+  ? samplesPerCode(model, A, split(await randomCodes(model, argv.nSamples, argv.seed).data(), argv.nSamples))
+  : samplesIndependent(model, A, argv.nSamples, argv.seed);
 const samples = await columns(zs);
 const aHost = await host(A);
 const withB = inputs.every((i) => i.B);
@@ -164,7 +158,7 @@ await writeRows(
     ...samples.map((s) => slice(s, i)),
   ]),
   'Random samples',
-  `Each row: the input${Bt ? ', the output from the encoded z of its ground truth' : ''}, then ${argv.n_samples} outputs from random z${argv.sync ? ' (the same z in each column)' : ''}.`,
+  `Each row: the input${Bt ? ', the output from the encoded z of its ground truth' : ''}, then ${argv.nSamples} outputs from random z${argv.sync ? ' (the same z in each column)' : ''}.`,
 );
 if (Bt) {
   const bHost = await host(Bt);
@@ -195,12 +189,12 @@ if (argv.reference) {
 }
 
 // 3. Latent interpolation strips between two random codes.
-if (argv.interp_steps > 0) {
+if (argv.interpSteps > 0) {
   const ends = await randn([2, o.nz], { seed: argv.seed + 7777 }).data();
   const z0 = ends.slice(0, o.nz);
   const z1 = ends.slice(o.nz);
   for (const mode of ['linear', 'slerp'] as const) {
-    const strip = await columns(samplesPerCode(model, A, interpolate(z0, z1, argv.interp_steps, mode)));
+    const strip = await columns(samplesPerCode(model, A, interpolate(z0, z1, argv.interpSteps, mode)));
     await writeRows(
       `interp_${mode}.png`,
       inputs.map((_, i) => [slice(aHost, i), ...strip.map((s) => slice(s, i))]),

@@ -1,65 +1,28 @@
-// The BicycleGAN training loop (Node side): data, epochs with the linear LR decay, JSONL loss log,
-// progress bar, sample grids, checkpoints, resume, Ctrl-C and non-finite-loss handling.
-// examples/edges2shoes.ts is its command line.
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AlignedDataset } from '../data/aligned.ts';
-import { writeGridPNG } from '../data/files.ts';
+// BicycleGAN on the Trainer (src/train/trainer.ts): the aligned data set as its data source, the
+// model's iteration as its step, the linear LR decay as its schedule, the sample grid's rows, and the
+// checkpoint folders of checkpoint.ts. examples/edges2shoes.ts is its command line; its options come
+// from the table in bicyclegan-options.ts.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { type AlignedBatch, AlignedDataset } from '../data/aligned.ts';
 import type { GridBatch } from '../data/grid.ts';
 import { parse } from '../io/safetensors.ts';
-import {
-  BicycleGAN,
-  type BicycleGANOptions,
-  NonFiniteLossError,
-  readLosses,
-} from '../models/bicyclegan/model.ts';
+import { BicycleGAN, type LossName, readLosses } from '../models/bicyclegan/model.ts';
 import { ResNet18Encoder } from '../models/bicyclegan/resnet18.ts';
 import { tensor } from '../ops/creation.ts';
-import { getRngState, manualSeed, randn, setRngState } from '../ops/random.ts';
-import { linearDecayFactor } from '../optim/schedule.ts';
+import { getRngState, manualSeed, randn } from '../ops/random.ts';
+import { linearDecay } from '../optim/schedule.ts';
 import { keep, tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
+import type { TrainOptions } from './bicyclegan-options.ts';
 import { checkpointDir, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
-import { Progress } from './progress.ts';
+import { type StopReason, Trainer } from './trainer.ts';
 
-export interface TrainOptions {
-  model: BicycleGANOptions;
-  dataroot: string;
-  phase: string;
-  direction: 'AtoB' | 'BtoA';
-  loadSize: number;
-  cropSize: number;
-  preprocess: 'resize_and_crop' | 'crop' | 'none';
-  noFlip: boolean;
-  maxDatasetSize?: number;
-  batchSize: number;
-  /** false: both branches see the whole batch (the seed port's mode) instead of halves. */
-  split: boolean;
-  niter: number;
-  niterDecay: number;
-  printFreq: number;
-  displayFreq: number;
-  /** Images per sample grid, and random-z rows in it. */
-  displayCount: number;
-  displaySamples: number;
-  saveLatestFreq: number;
-  saveEpochFreq: number;
-  seed: number;
-  outputDir: string;
-  /** Resume from a checkpoint tag ('latest' or an epoch number) of outputDir. */
-  continueFrom?: string;
-  /** A torchvision ResNet-18 .safetensors file to start E from (netE resnet18). */
-  netEWeights?: string;
-  workers?: number;
-  /** Stop after this many iterations of this run (tests, benchmarks); the state is saved as latest. */
-  maxIters?: number;
-  quiet?: boolean;
-}
+export type { TrainOptions } from './bicyclegan-options.ts';
 
 export interface TrainResult {
   model: BicycleGAN;
   state: TrainState;
-  stopped: 'done' | 'interrupted' | 'max-iters';
+  stopped: StopReason;
 }
 
 function toTensor(data: Float32Array, shape: readonly number[]): Tensor {
@@ -100,7 +63,6 @@ export async function sampleGrid(
 
 export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
   mkdirSync(o.outputDir, { recursive: true });
-  const ckptDir = join(o.outputDir, 'checkpoints');
   const say = (msg: string) => {
     if (!o.quiet) console.log(msg);
   };
@@ -123,6 +85,8 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
     maxDatasetSize: o.maxDatasetSize,
     workers: o.workers,
   });
+  let gridA: Tensor | null = null;
+  let gridB: Tensor | null = null;
   try {
     if (dataset.length < o.batchSize) {
       throw new Error(
@@ -131,7 +95,8 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
     }
     manualSeed(o.seed);
     const model = await BicycleGAN.create(o.model, o.seed);
-    let state: TrainState = {
+    // What state.json records besides the trainer's counters (from the checkpoint when resuming).
+    let record: TrainState = {
       epoch: 1,
       batch: 0,
       iter: 0,
@@ -139,11 +104,60 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
       model: o.model,
       train: { ...o, model: undefined },
     };
+    const withCounters = (s: TrainState | Omit<TrainState, 'model'>): TrainState => ({
+      ...record,
+      epoch: s.epoch,
+      batch: s.batch,
+      iter: s.iter,
+      rng: s.rng,
+    });
+    const trainer = new Trainer<AlignedBatch, Record<LossName, number>>(
+      {
+        async trainStep(batch) {
+          const A = toTensor(batch.A, batch.shapeA);
+          const B = toTensor(batch.B, batch.shapeB);
+          const lossT = tidy(() => keep(model.trainStep(A, B, { split: o.split })));
+          try {
+            return await readLosses(lossT);
+          } finally {
+            A.dispose();
+            B.dispose();
+            lossT.dispose();
+          }
+        },
+        // One schedule over the groups of all four optimizers (they share the rate).
+        schedulers: [
+          linearDecay(
+            { paramGroups: model.optimizers().flatMap(([, opt]) => opt.paramGroups) },
+            { niter: o.niter, niterDecay: o.niterDecay },
+          ),
+        ],
+        progressLosses: ['G_L1', 'z_L1', 'D', 'D2'],
+        sampleGrid: () => sampleGrid(model, gridA!, gridB!, o.displaySamples, o.seed + 1000),
+        saveCheckpoint: (dir, tag, s) => saveCheckpoint(dir, tag, model, withCounters(s)),
+        async loadCheckpoint(dir, tag) {
+          const folder = checkpointDir(dir, tag);
+          record = loadCheckpoint(folder, model);
+          return { state: record, folder };
+        },
+      },
+      {
+        batchesPerEpoch: dataset.numBatches(o.batchSize),
+        batches: (epoch, start) => dataset.batches(epoch, o.batchSize, { start, even: o.split }),
+      },
+      {
+        outputDir: o.outputDir,
+        epochs: o.niter + o.niterDecay,
+        printFreq: o.printFreq,
+        displayFreq: o.displayFreq,
+        saveLatestFreq: o.saveLatestFreq,
+        saveEpochFreq: o.saveEpochFreq,
+        maxIters: o.maxIters,
+        quiet: o.quiet,
+      },
+    );
     if (o.continueFrom) {
-      const folder = checkpointDir(ckptDir, o.continueFrom);
-      state = loadCheckpoint(folder, model);
-      setRngState(state.rng);
-      say(`resumed from ${folder}: epoch ${state.epoch}, batch ${state.batch}, iteration ${state.iter}`);
+      await trainer.resume(o.continueFrom);
     } else if (o.netEWeights) {
       if (!(model.E instanceof ResNet18Encoder)) throw new Error('--netE_weights needs --netE resnet18');
       const file = parse(new Uint8Array(readFileSync(o.netEWeights)), o.netEWeights);
@@ -176,103 +190,14 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
       const c = key === 'A' ? o.model.inputNc : o.model.outputNc;
       return keep(toTensor(data, [count, c, o.cropSize, o.cropSize]));
     };
-    const gridA = stackItems('A');
-    const gridB = stackItems('B');
+    gridA = stackItems('A');
+    gridB = stackItems('B');
 
-    const epochs = o.niter + o.niterDecay;
-    const perEpoch = dataset.numBatches(o.batchSize);
-    const remaining = (epochs - state.epoch + 1) * perEpoch - state.batch;
-    const progress = new Progress(
-      Math.max(1, Math.min(remaining, o.maxIters ?? Infinity)),
-      o.printFreq,
-      o.quiet ? devNull : process.stderr,
-    );
-    const logPath = join(o.outputDir, 'loss_log.jsonl');
-    let stop: TrainResult['stopped'] | null = null;
-    const onSigint = () => {
-      if (stop === 'interrupted') process.exit(130);
-      stop = 'interrupted';
-      progress.log('interrupt: finishing this iteration, then saving latest (Ctrl-C again to quit now)');
-    };
-    process.on('SIGINT', onSigint);
-    const snapshot = (epoch: number, batch: number): TrainState => ({
-      ...state,
-      epoch,
-      batch,
-      rng: getRngState(),
-    });
-    let ran = 0;
-    try {
-      for (let epoch = state.epoch; epoch <= epochs && !stop; epoch++) {
-        const lr = o.model.lr * linearDecayFactor(epoch - 1, { niter: o.niter, niterDecay: o.niterDecay });
-        model.setLr(lr);
-        const start = epoch === state.epoch ? state.batch : 0;
-        for await (const batch of dataset.batches(epoch, o.batchSize, { start, even: o.split })) {
-          const t0 = performance.now();
-          const A = toTensor(batch.A, batch.shapeA);
-          const B = toTensor(batch.B, batch.shapeB);
-          const lossT = tidy(() => keep(model.trainStep(A, B, { split: o.split })));
-          let losses: Awaited<ReturnType<typeof readLosses>>;
-          try {
-            losses = await readLosses(lossT);
-          } finally {
-            A.dispose();
-            B.dispose();
-            lossT.dispose();
-          }
-          ran++;
-          state = { ...state, epoch, batch: batch.batchIndex + 1, iter: state.iter + 1 };
-          appendFileSync(
-            logPath,
-            `${JSON.stringify({ epoch, batch: batch.batchIndex, iter: state.iter, lr, ms: Math.round(performance.now() - t0), ...losses })}\n`,
-          );
-          progress.tick({
-            epoch,
-            epochs,
-            step: batch.batchIndex + 1,
-            steps: perEpoch,
-            iter: state.iter,
-            losses: { G_L1: losses.G_L1, z_L1: losses.z_L1, D: losses.D, D2: losses.D2 },
-          });
-          if (o.displayFreq > 0 && state.iter % o.displayFreq === 0) {
-            const path = join(o.outputDir, 'samples', `iter_${String(state.iter).padStart(7, '0')}.png`);
-            mkdirSync(join(o.outputDir, 'samples'), { recursive: true });
-            await writeGridPNG(path, await sampleGrid(model, gridA, gridB, o.displaySamples, o.seed + 1000));
-          }
-          if (o.saveLatestFreq > 0 && state.iter % o.saveLatestFreq === 0)
-            await saveCheckpoint(ckptDir, 'latest', model, snapshot(epoch, state.batch));
-          if (o.maxIters !== undefined && ran >= o.maxIters) stop = 'max-iters';
-          if (stop) break;
-        }
-        if (!stop) {
-          state = { ...state, epoch: epoch + 1, batch: 0 };
-          if (o.saveEpochFreq > 0 && epoch % o.saveEpochFreq === 0)
-            await saveCheckpoint(ckptDir, String(epoch), model, snapshot(epoch + 1, 0));
-          await saveCheckpoint(ckptDir, 'latest', model, snapshot(epoch + 1, 0));
-        }
-      }
-      if (stop) await saveCheckpoint(ckptDir, 'latest', model, snapshot(state.epoch, state.batch));
-      state = snapshot(state.epoch, state.batch);
-      const path = join(o.outputDir, 'samples', 'final.png');
-      mkdirSync(join(o.outputDir, 'samples'), { recursive: true });
-      await writeGridPNG(path, await sampleGrid(model, gridA, gridB, o.displaySamples, o.seed + 1000));
-    } catch (e) {
-      if (e instanceof NonFiniteLossError) {
-        progress.log(
-          `error: ${e.message}. The last good checkpoint is ${ckptDir}/latest (if one was saved).`,
-        );
-      }
-      throw e;
-    } finally {
-      process.off('SIGINT', onSigint);
-      progress.end();
-      gridA.dispose();
-      gridB.dispose();
-    }
-    return { model, state, stopped: stop ?? 'done' };
+    const { state, stopped } = await trainer.fit();
+    return { model, state: withCounters(state), stopped };
   } finally {
+    gridA?.dispose();
+    gridB?.dispose();
     await dataset.close();
   }
 }
-
-const devNull = { write: () => true, isTTY: false, columns: 0 } as unknown as NodeJS.WriteStream;

@@ -5,6 +5,7 @@ import { noGrad } from '../../autograd.ts';
 import { type InitType, initWeights } from '../../nn/init.ts';
 import { type GanMode, ganLoss, klLoss, l1Loss } from '../../nn/losses.ts';
 import type { AnyModule } from '../../nn/module.ts';
+import { checkFinite } from '../../nn/nonfinite.ts';
 import { full } from '../../ops/elementwise.ts';
 import { randn } from '../../ops/random.ts';
 import { concat, stack } from '../../ops/shape.ts';
@@ -86,7 +87,7 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
 export const LOSS_NAMES = ['G_GAN', 'G_GAN2', 'G_L1', 'kl', 'z_L1', 'D', 'D2'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 
-export class NonFiniteLossError extends Error {}
+export { NonFiniteLossError } from '../../nn/nonfinite.ts';
 
 function setRequiresGrad(nets: (AnyModule | null)[], flag: boolean): void {
   for (const n of nets) n?.requiresGrad(flag);
@@ -272,7 +273,7 @@ export class BicycleGAN {
     return noGrad(() => this.G.call(a, z));
   }
 
-  /** Sets the learning rate of all four optimizers (the scheduler calls this each epoch). */
+  /** Sets the learning rate of all four optimizers (trainBicycleGAN schedules them with optim.linearDecay). */
   setLr(lr: number): void {
     for (const [, opt] of this.optimizers()) opt.lr = lr;
   }
@@ -291,11 +292,6 @@ export async function readLosses(losses: Tensor): Promise<Record<LossName, numbe
   LOSS_NAMES.forEach((name, i) => {
     out[name] = v[i];
   });
-  const bad = LOSS_NAMES.filter((name) => !Number.isFinite(out[name]));
-  if (bad.length) {
-    throw new NonFiniteLossError(
-      `loss ${bad.map((b) => `${b} = ${out[b]}`).join(', ')} is not finite: training stopped before saving these weights`,
-    );
-  }
+  checkFinite(out);
   return out;
 }
