@@ -1,4 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import fs, {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -135,6 +145,45 @@ test('the sampling command works on a checkpoint: grids and index.html', async (
   const { decodeImageBytes } = await import('../src/data/files.ts');
   const img = decodeImageBytes(new Uint8Array(readFileSync(join(out, 'samples.png'))), 'samples.png');
   assert.equal([img.width, img.height], [2 + 5 * 66, 2 + 2 * 66]);
+});
+
+test('crashes: resume drops log lines past the checkpoint, a save keeps latest.old until its folder is in place, temp folders of crashed saves go', async () => {
+  const { checkpointDir, saveCheckpoint } = await import('../src/train/checkpoint.ts');
+  const run = join(tmp, 'crash');
+  const ckpt = join(run, 'checkpoints');
+  const first = await trainBicycleGAN(options('crash', { maxIters: 2 }));
+  // Killed after logging iteration 3 (and half of 4), before saving it; a save's temp folder left behind;
+  // and the last swap interrupted between its renames: only latest.old is whole.
+  appendFileSync(join(run, 'loss_log.jsonl'), '{"epoch":1,"batch":3,"iter":3,"G_L1":1}\n{"epoch":1,"ba');
+  mkdirSync(join(ckpt, '.latest.tmp-999999'));
+  renameSync(join(ckpt, 'latest'), join(ckpt, 'latest.old'));
+  // A second crash, in the next save, just before its folder is renamed into place.
+  const realRename = fs.renameSync;
+  fs.renameSync = (from, to) => {
+    if (String(from).includes('.tmp-')) throw new Error('killed');
+    realRename(from, to);
+  };
+  syncBuiltinESMExports();
+  try {
+    await rejects(saveCheckpoint(ckpt, 'latest', first.model, first.state), /killed/);
+  } finally {
+    fs.renameSync = realRename;
+    syncBuiltinESMExports();
+  }
+  assert.is(checkpointDir(ckpt, 'latest'), join(ckpt, 'latest.old'), 'the only whole copy survived');
+  first.model.dispose();
+  const second = await trainBicycleGAN(options('crash', { maxIters: 2, continueFrom: 'latest' }));
+  second.model.dispose();
+  const iters = readFileSync(join(run, 'loss_log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).iter);
+  assert.equal(iters, [1, 2, 3, 4]);
+  assert.equal(
+    readdirSync(ckpt).filter((f) => f.includes('.tmp-') || f.endsWith('.old')),
+    [],
+  );
+  assert.ok(existsSync(join(ckpt, 'latest', 'state.json')));
 });
 
 test('a corrupt or mismatched checkpoint is rejected whole, naming the file, and changes nothing', async () => {

@@ -2,8 +2,9 @@
 // states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
 // A folder is written next to its final place (every file fsynced, through io/files.ts) and swapped in
 // by rename, so a crash mid-save leaves the previous checkpoint whole; a swap interrupted between its
-// two renames is recovered from `<tag>.old`.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// two renames is recovered from `<tag>.old`, which the next save keeps until its own folder is in place.
+// Temp folders of crashed saves are removed by the next save.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
 import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
@@ -34,6 +35,7 @@ export async function saveCheckpoint(
   state: TrainState,
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
+  removeOrphans(dir, tag);
   const final = join(dir, tag);
   const tmp = join(dir, `.${tag}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -51,13 +53,25 @@ export async function saveCheckpoint(
     writeFileDurable(join(tmp, `opt_${name}.safetensors`), await optimizerToBytes(opt, meta));
   writeFileDurable(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
   fsyncDir(tmp);
+  // At every step one whole copy exists, final or old: old is removed only while final is whole
+  // (after a crash between the two renames, old is the only copy and stays until tmp is in place).
   const old = `${final}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(final)) renameSync(final, old);
+  if (existsSync(join(final, 'state.json'))) {
+    rmSync(old, { recursive: true, force: true });
+    renameSync(final, old);
+  } else rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   fsyncDir(dir);
   rmSync(old, { recursive: true, force: true });
   return final;
+}
+
+/** Removes temp folders of `tag` left by saves that crashed (another process id: never a live save). */
+function removeOrphans(dir: string, tag: string): void {
+  const prefix = `.${tag}.tmp-`;
+  for (const f of readdirSync(dir))
+    if (f.startsWith(prefix) && f !== `${prefix}${process.pid}`)
+      rmSync(join(dir, f), { recursive: true, force: true });
 }
 
 /** The folder of a checkpoint tag, falling back to `<tag>.old` after an interrupted swap. */

@@ -6,10 +6,11 @@
 //
 // What is model-specific comes from a TrainerModule: one iteration (trainStep), the images of a sample
 // grid, and how a checkpoint is written and read. src/train/bicyclegan.ts is the BicycleGAN one.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeGridPNG } from '../data/files.ts';
 import type { GridBatch } from '../data/grid.ts';
+import { writeFileAtomic } from '../io/files.ts';
 import { checkFinite, NonFiniteLossError } from '../nn/nonfinite.ts';
 import { getRngState, setRngState } from '../ops/random.ts';
 import type { LRScheduler } from '../optim/schedule.ts';
@@ -128,6 +129,7 @@ export class Trainer<B, L extends Losses = Losses> {
     const { state, folder } = await this.module.loadCheckpoint(this.checkpointDir, tag);
     this.state = { epoch: state.epoch, batch: state.batch, iter: state.iter, rng: state.rng };
     setRngState(state.rng);
+    this.truncateLog(state.iter);
     this.say(`resumed from ${folder}: epoch ${state.epoch}, batch ${state.batch}, iteration ${state.iter}`);
   }
 
@@ -140,6 +142,20 @@ export class Trainer<B, L extends Losses = Losses> {
   /** The learning rate now (the first scheduler's), for the log. */
   get lr(): number | undefined {
     return this.module.schedulers?.[0]?.lr;
+  }
+
+  /** Drops log lines past iteration `iter` (the iterations a resumed run does again). */
+  private truncateLog(iter: number): void {
+    if (!existsSync(this.logPath)) return;
+    const lines = readFileSync(this.logPath, 'utf8').split('\n').filter(Boolean);
+    const kept = lines.filter((l) => {
+      try {
+        return (JSON.parse(l) as { iter?: number }).iter! <= iter;
+      } catch {
+        return false; // a line cut short by a crash
+      }
+    });
+    if (kept.length !== lines.length) writeFileAtomic(this.logPath, kept.map((l) => `${l}\n`).join(''));
   }
 
   /** Appends one line to loss_log.jsonl. */
