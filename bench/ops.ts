@@ -1,5 +1,7 @@
 // Op benchmarks at the U-Net-256 / BicycleGAN layer sizes: median ms and GFLOP/s per op, forward
-// and the two conv gradients, on whatever adapter init() picks. Prints a table and writes JSON to
+// and the two conv gradients, on whatever adapter init() picks. A gradient case times the forward and
+// the backward of y.backward(g) with one leaf requiring grad (column `work`: fwd+dgrad or fwd+wgrad),
+// and its GFLOP/s counts both convs (2x one conv's FLOPs). Prints a table and writes JSON to
 // bench/results/ops-<adapter>.json. The comparison with tfjs on the same device is bench/vs-tfjs.ts.
 //   npx tsx bench/ops.ts [--reps 5] [--filter conv]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,9 @@ await T.init({ verbose: true });
 
 interface Case {
   name: string;
+  /** What one timed run computes: gradient cases run the forward too (y.backward needs y). */
+  work: 'fwd' | 'fwd+dgrad' | 'fwd+wgrad';
+  /** FLOPs of everything in `work`: a conv's input or weight gradient costs as much as its forward. */
   flops: number;
   setup: () => { run: () => T.Tensor; inputs: T.Tensor[] };
 }
@@ -26,9 +31,12 @@ const convFlops = (N: number, K: number, OH: number, OW: number, C: number, k: n
 
 function conv(C: number, H: number, K: number, kind: 'fwd' | 'dgrad' | 'wgrad'): Case {
   const OH = H / 2;
+  const one = convFlops(1, K, OH, OH, C, 4);
   return {
     name: `conv2d 4x4 s2 ${kind} [1,${C},${H},${H}]->${K}`,
-    flops: convFlops(1, K, OH, OH, C, 4),
+    work: kind === 'fwd' ? 'fwd' : kind === 'dgrad' ? 'fwd+dgrad' : 'fwd+wgrad',
+    // Only the leaf that requires grad gets a gradient: forward + that one gradient = 2 convs.
+    flops: kind === 'fwd' ? one : 2 * one,
     setup: () => {
       const x = T.randn([1, C, H, H], { seed: 1 }).setRequiresGrad(kind === 'dgrad');
       const w = T.randn([K, C, 4, 4], { seed: 2, std: 0.02 }).setRequiresGrad(kind === 'wgrad');
@@ -53,6 +61,7 @@ function conv(C: number, H: number, K: number, kind: 'fwd' | 'dgrad' | 'wgrad'):
 function convT(C: number, H: number, K: number): Case {
   return {
     name: `convTranspose2d 4x4 s2 [1,${C},${H},${H}]->${K}`,
+    work: 'fwd',
     flops: convFlops(1, C, H, H, K, 4),
     setup: () => {
       const x = T.randn([1, C, H, H], { seed: 1 });
@@ -65,6 +74,7 @@ function convT(C: number, H: number, K: number): Case {
 const cases: Case[] = [
   {
     name: 'matmul 1024^3',
+    work: 'fwd',
     flops: 2 * 1024 ** 3,
     setup: () => {
       const a = T.randn([1024, 1024], { seed: 1 });
@@ -82,6 +92,7 @@ const cases: Case[] = [
   convT(128, 128, 3),
   {
     name: 'instanceNorm2d [1,128,64,64]',
+    work: 'fwd',
     flops: 1 * 128 * 64 * 64 * 5,
     setup: () => {
       const x = T.randn([1, 128, 64, 64], { seed: 1 });
@@ -90,6 +101,7 @@ const cases: Case[] = [
   },
   {
     name: 'avgPool2d 3 s2 p1 [1,3,256,256]',
+    work: 'fwd',
     flops: 3 * 128 * 128 * 9,
     setup: () => {
       const x = T.randn([1, 3, 256, 256], { seed: 1 });
@@ -101,6 +113,7 @@ const cases: Case[] = [
   },
   {
     name: 'upsample2d bilinear x2 [1,128,64,64]',
+    work: 'fwd',
     flops: 128 * 128 * 128 * 8,
     setup: () => {
       const x = T.randn([1, 128, 64, 64], { seed: 1 });
@@ -109,6 +122,7 @@ const cases: Case[] = [
   },
   {
     name: 'leakyRelu [1,128,128,128]',
+    work: 'fwd',
     flops: 128 * 128 * 128,
     setup: () => {
       const x = T.randn([1, 128, 128, 128], { seed: 1 });
@@ -118,7 +132,7 @@ const cases: Case[] = [
 ];
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const rows: { op: string; ms: number; gflops: number }[] = [];
+const rows: { op: string; work: string; ms: number; gflops: number }[] = [];
 for (const c of cases) {
   if (argv.filter && !c.name.includes(argv.filter)) continue;
   const { run, inputs } = c.setup();
@@ -134,9 +148,9 @@ for (const c of cases) {
   }
   for (const t of inputs) t.dispose();
   const ms = median(times);
-  rows.push({ op: c.name, ms: +ms.toFixed(2), gflops: +(c.flops / ms / 1e6).toFixed(2) });
+  rows.push({ op: c.name, work: c.work, ms: +ms.toFixed(2), gflops: +(c.flops / ms / 1e6).toFixed(2) });
   console.log(
-    `${c.name.padEnd(48)} ${ms.toFixed(1).padStart(9)} ms ${(c.flops / ms / 1e6).toFixed(2).padStart(8)} GFLOP/s`,
+    `${c.name.padEnd(48)} ${c.work.padEnd(10)} ${ms.toFixed(1).padStart(9)} ms ${(c.flops / ms / 1e6).toFixed(2).padStart(8)} GFLOP/s`,
   );
 }
 
@@ -150,6 +164,6 @@ const out = { adapter, date: new Date().toISOString(), reps: argv.reps, rows };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(`bench/results/ops-${slug}.json`, `${JSON.stringify(out, null, 2)}\n`);
 console.log(
-  `\n| op | ms | GFLOP/s |\n|---|---:|---:|\n${rows.map((r) => `| ${r.op} | ${r.ms} | ${r.gflops} |`).join('\n')}`,
+  `\n| op | work | ms | GFLOP/s |\n|---|---|---:|---:|\n${rows.map((r) => `| ${r.op} | ${r.work} | ${r.ms} | ${r.gflops} |`).join('\n')}`,
 );
 console.log(`wrote bench/results/ops-${slug}.json`);

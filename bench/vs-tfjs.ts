@@ -1,0 +1,636 @@
+// Side by side with tfjs-backend-webgpu on the SAME GPUDevice (our runtime's, handed to tfjs's
+// WebGPUBackend), in one process: each case builds the same host values (seeded RNG) for both
+// libraries, checks that the outputs agree, warms up, then times both interleaved (ours, tfjs, ours,
+// tfjs, ...), each run measured until the queue has finished its work. Prints a table, writes JSON to
+// bench/results/vs-tfjs-<adapter>.json and regenerates the vs-tfjs section of bench/RESULTS.md.
+//   bash scripts/run.sh bench/vs-tfjs.ts [--quick] [--reps 5] [--warmup 2] [--filter conv]
+// tfjs is a dev dependency used only here; nothing in src/ imports it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { dawnGPU } from '../src/gpu/dawn.ts';
+import { rt } from '../src/gpu/runtime.ts';
+import * as T from '../src/index.ts';
+import { writeFileAtomic } from '../src/io/files.ts';
+import { Adam } from '../src/optim/index.ts';
+
+const argv = await yargs(hideBin(process.argv))
+  .usage('$0 [options]: our kernels vs tfjs-backend-webgpu on the same WebGPU device')
+  .option('reps', {
+    type: 'number',
+    default: 5,
+    describe: 'timed repetitions of each library (median reported)',
+  })
+  .option('warmup', {
+    type: 'number',
+    default: 2,
+    describe: 'untimed runs of each after the correctness run',
+  })
+  .option('filter', { type: 'string', describe: 'only cases whose name contains this substring' })
+  .option('quick', {
+    type: 'boolean',
+    default: false,
+    describe: 'a small subset (about 2 min on the CPU driver)',
+  })
+  .option('results', { type: 'boolean', default: true, describe: 'write the JSON and bench/RESULTS.md' })
+  .strict()
+  .help()
+  .parse();
+
+// ---- both libraries on one device ------------------------------------------------------------------
+await T.init({ verbose: true });
+const device = rt().device;
+// tfjs-backend-webgpu checks navigator.gpu when it is imported (dawn.ts has already put Dawn's
+// globals such as GPUBufferUsage on globalThis). Same Dawn instance as ours.
+(globalThis as { navigator?: unknown }).navigator = { gpu: dawnGPU() };
+const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+// Importing the backend registers a factory that would request a second device: replace it with one
+// that wraps ours (the kernels are registered under the name 'webgpu', so the name must stay).
+tf.removeBackend('webgpu');
+const adapterInfo = rt().info;
+tf.registerBackend(
+  'webgpu',
+  () =>
+    new WebGPUBackend(device, {
+      vendor: adapterInfo.vendor,
+      architecture: adapterInfo.architecture,
+    } as GPUAdapterInfo),
+);
+if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: cannot set the webgpu backend');
+await tf.ready();
+const backend = tf.backend() as unknown as {
+  device: GPUDevice;
+  queue: GPUQueue;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+};
+if (backend.device !== device) throw new Error('tfjs is not on our GPUDevice');
+
+/** Our queued work is flushed and finished. */
+const syncOurs = () => T.sync();
+/** tfjs batches up to 15 dispatches per submit: submit what it holds, then wait for the queue. */
+async function syncTfjs(): Promise<void> {
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  await backend.queue.onSubmittedWorkDone();
+}
+
+// ---- host data ---------------------------------------------------------------------------------------
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function randn(n: number, seed: number, std = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(r(), 1e-12);
+    const v = r();
+    const m = std * Math.sqrt(-2 * Math.log(u));
+    out[i] = m * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = m * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+/** Row-major permutation of a 4-d array: out[idx permuted] = a[idx], out dims = dims[perm]. */
+function permute4(a: Float32Array, dims: number[], perm: number[]): Float32Array {
+  const od = perm.map((p) => dims[p]);
+  const st = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
+  const ps = perm.map((p) => st[p]);
+  const out = new Float32Array(a.length);
+  let o = 0;
+  for (let i = 0; i < od[0]; i++)
+    for (let j = 0; j < od[1]; j++)
+      for (let k = 0; k < od[2]; k++) {
+        const base = i * ps[0] + j * ps[1] + k * ps[2];
+        for (let l = 0; l < od[3]; l++) out[o++] = a[base + l * ps[3]];
+      }
+  return out;
+}
+const NCHW_TO_NHWC = [0, 2, 3, 1];
+/** Ours [K, C, kh, kw] (and convTranspose [Cin, Cout, kh, kw]) to tfjs [kh, kw, C, K] ([kh, kw, Cout, Cin]). */
+const OIHW_TO_HWIO = [2, 3, 1, 0];
+
+// ---- cases ----------------------------------------------------------------------------------------------
+interface Side {
+  /** Runs the op once (disposing the previous output), leaving its work queued. */
+  run: () => void;
+  /** The latest output, in tfjs's layout. */
+  read: () => Promise<Float32Array>;
+}
+interface Case {
+  name: string;
+  /** What one timed run computes (gradient cases include their forward). */
+  work: string;
+  flops: number;
+  quick?: boolean;
+  setup: () => { ours: Side; tfjs: Side; dispose: () => void };
+}
+
+/** A Side over a function that returns a fresh output each run. */
+function oursSide(fn: () => T.Tensor, toTf: (a: Float32Array) => Float32Array = (a) => a): Side {
+  let out: T.Tensor | null = null;
+  return {
+    run: () => {
+      out?.dispose();
+      out = fn();
+    },
+    read: async () => toTf(await out!.data()),
+  };
+}
+function tfjsSide(fn: () => tf.Tensor): Side {
+  let out: tf.Tensor | null = null;
+  return {
+    run: () => {
+      out?.dispose();
+      out = tf.tidy(fn);
+    },
+    read: async () => (await out!.data()) as Float32Array,
+  };
+}
+
+const convFlops = (K: number, OH: number, C: number, k = 4) => 2 * K * OH * OH * C * k * k;
+
+/** Conv 4x4 s2 p1 on [1,C,H,H] -> K: forward, or forward + input gradient / + weight gradient. */
+function conv(C: number, H: number, K: number, kind: 'fwd' | 'dgrad' | 'wgrad', quick = false): Case {
+  const OH = H / 2;
+  const one = convFlops(K, OH, C);
+  const label = { fwd: 'forward', dgrad: 'input gradient', wgrad: 'weight gradient' }[kind];
+  return {
+    name: `conv2d 4x4 s2 ${label} [1,${C},${H},${H}]->${K}`,
+    work: { fwd: 'fwd', dgrad: 'fwd+dgrad', wgrad: 'fwd+wgrad' }[kind],
+    flops: kind === 'fwd' ? one : 2 * one,
+    quick,
+    setup: () => {
+      const xh = randn(C * H * H, 1);
+      const wh = randn(K * C * 16, 2, 1 / Math.sqrt(C * 16));
+      const gh = randn(K * OH * OH, 3);
+      const x = T.tensor(xh, [1, C, H, H]).setRequiresGrad(kind === 'dgrad');
+      const w = T.tensor(wh, [K, C, 4, 4]).setRequiresGrad(kind === 'wgrad');
+      const g = T.tensor(gh, [1, K, OH, OH]);
+      const tx = tf.tensor4d(permute4(xh, [1, C, H, H], NCHW_TO_NHWC), [1, H, H, C]);
+      const tw = tf.tensor4d(permute4(wh, [K, C, 4, 4], OIHW_TO_HWIO), [4, 4, C, K]);
+      const tg = tf.tensor4d(permute4(gh, [1, K, OH, OH], NCHW_TO_NHWC), [1, OH, OH, K]);
+      const opts = { stride: 2, padding: 1 };
+      const dispose = () => {
+        for (const t of [x, w, g]) t.dispose();
+        tf.dispose([tx, tw, tg]);
+      };
+      if (kind === 'fwd') {
+        return {
+          ours: oursSide(
+            () => T.conv2d(x, w, null, opts),
+            (a) => permute4(a, [1, K, OH, OH], NCHW_TO_NHWC),
+          ),
+          tfjs: tfjsSide(() => tf.conv2d(tx, tw, 2, 1)),
+          dispose,
+        };
+      }
+      const leaf = kind === 'dgrad' ? x : w;
+      const ours = oursSide(
+        () => {
+          const y = T.conv2d(x, w, null, opts);
+          y.backward(g);
+          const r = leaf.grad!;
+          leaf.grad = null;
+          y.dispose();
+          return r;
+        },
+        (a) =>
+          kind === 'dgrad'
+            ? permute4(a, [1, C, H, H], NCHW_TO_NHWC)
+            : permute4(a, [K, C, 4, 4], OIHW_TO_HWIO),
+      );
+      // What tf.grads would run for this conv (its gradient kernels), without the gradient registry:
+      // the forward, then Conv2DBackpropInput or Conv2DBackpropFilter on dy.
+      const tfjs = tfjsSide(() => {
+        tf.conv2d(tx, tw, 2, 1);
+        const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        if (kind === 'dgrad') {
+          return tf.engine().runKernel('Conv2DBackpropInput', { dy: tg, filter: tw }, {
+            ...attrs,
+            inputShape: [1, H, H, C],
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        }
+        return tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tg }, {
+          ...attrs,
+          filterShape: [4, 4, C, K],
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      });
+      return { ours, tfjs, dispose };
+    },
+  };
+}
+
+/** Transposed conv 4x4 s2 p1 on [1,C,H,H] -> [1,K,2H,2H] (the U-Net up layers). */
+function convT(C: number, H: number, K: number, quick = false): Case {
+  const OH = 2 * H;
+  return {
+    name: `convTranspose2d 4x4 s2 [1,${C},${H},${H}]->${K}`,
+    work: 'fwd',
+    flops: convFlops(C, H, K), // the conv whose input gradient this is: [1,K,2H,2H] -> C
+    quick,
+    setup: () => {
+      const xh = randn(C * H * H, 1);
+      const wh = randn(C * K * 16, 2, 1 / Math.sqrt(C * 4));
+      const x = T.tensor(xh, [1, C, H, H]);
+      const w = T.tensor(wh, [C, K, 4, 4]);
+      const tx = tf.tensor4d(permute4(xh, [1, C, H, H], NCHW_TO_NHWC), [1, H, H, C]);
+      // tfjs's filter is [kh, kw, outDepth, inDepth]; ours is [in, out, kh, kw].
+      const tw = tf.tensor4d(permute4(wh, [C, K, 4, 4], [2, 3, 1, 0]), [4, 4, K, C]);
+      return {
+        ours: oursSide(
+          () => T.convTranspose2d(x, w, null, { stride: 2, padding: 1 }),
+          (a) => permute4(a, [1, K, OH, OH], NCHW_TO_NHWC),
+        ),
+        tfjs: tfjsSide(() => tf.conv2dTranspose(tx, tw, [1, OH, OH, K], 2, 1)),
+        dispose: () => {
+          x.dispose();
+          w.dispose();
+          tf.dispose([tx, tw]);
+        },
+      };
+    },
+  };
+}
+
+function matmul(M: number, K: number, N: number, quick = false): Case {
+  return {
+    name: M === K && K === N ? `matmul ${M}^3` : `matmul ${M}x${K}x${N}`,
+    work: 'fwd',
+    flops: 2 * M * K * N,
+    quick,
+    setup: () => {
+      const ah = randn(M * K, 1);
+      const bh = randn(K * N, 2);
+      const a = T.tensor(ah, [M, K]);
+      const b = T.tensor(bh, [K, N]);
+      const ta = tf.tensor2d(ah, [M, K]);
+      const tb = tf.tensor2d(bh, [K, N]);
+      return {
+        ours: oursSide(() => a.matmul(b)),
+        tfjs: tfjsSide(() => tf.matMul(ta, tb)),
+        dispose: () => {
+          a.dispose();
+          b.dispose();
+          tf.dispose([ta, tb]);
+        },
+      };
+    },
+  };
+}
+
+/** Elementwise/normalisation cases on an NCHW tensor (NHWC for tfjs). */
+function planar(
+  name: string,
+  shape: [number, number, number, number],
+  flopsPerElt: number,
+  ours: (x: T.Tensor) => T.Tensor,
+  theirs: (x: tf.Tensor4D) => tf.Tensor,
+  quick = false,
+): Case {
+  const [N, C, H, W] = shape;
+  return {
+    name: `${name} [${shape.join(',')}]`,
+    work: 'fwd',
+    flops: flopsPerElt * N * C * H * W,
+    quick,
+    setup: () => {
+      const xh = randn(N * C * H * W, 1);
+      const x = T.tensor(xh, shape);
+      const tx = tf.tensor4d(permute4(xh, shape, NCHW_TO_NHWC), [N, H, W, C]);
+      return {
+        ours: oursSide(
+          () => ours(x),
+          (a) => permute4(a, shape, NCHW_TO_NHWC),
+        ),
+        tfjs: tfjsSide(() => theirs(tx)),
+        dispose: () => {
+          x.dispose();
+          tx.dispose();
+        },
+      };
+    },
+  };
+}
+
+/** One Adam step (torch's update) over n parameters with a fixed gradient. */
+function adam(n: number, quick = false): Case {
+  return {
+    name: `adam step ${n / 1e6}M params`,
+    work: 'step',
+    flops: 12 * n, // m, v, bias corrections, sqrt, eps, divide, update: ~12 FLOP per parameter
+    quick,
+    setup: () => {
+      const ph = randn(n, 1);
+      const gh = randn(n, 2);
+      const opts = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8 };
+      const p = T.tensor(ph, [n]).setRequiresGrad(true);
+      p.grad = T.tensor(gh, [n]);
+      const opt = new Adam([p], opts);
+      const v = tf.variable(tf.tensor1d(ph), true, 'bench_adam_param');
+      const tg = tf.tensor1d(gh);
+      const topt = tf.train.adam(opts.lr, opts.betas[0], opts.betas[1], opts.eps);
+      return {
+        ours: { run: () => opt.step(), read: () => p.data() },
+        tfjs: {
+          run: () => topt.applyGradients([{ name: v.name, tensor: tg }]),
+          read: async () => (await v.data()) as Float32Array,
+        },
+        dispose: () => {
+          p.grad?.dispose();
+          p.dispose();
+          opt.dispose();
+          topt.dispose();
+          tf.dispose([v, tg]);
+        },
+      };
+    },
+  };
+}
+
+const EPS = 1e-5;
+const cases: Case[] = [
+  matmul(1024, 1024, 1024, true),
+  matmul(4096, 128, 1024),
+  // U-Net-256 down layers (edges2shoes G: input_nc 1 + nz 8 -> 8 channels here as a round number).
+  conv(8, 256, 64, 'fwd'),
+  conv(64, 128, 128, 'fwd', true),
+  conv(128, 64, 256, 'fwd'),
+  conv(256, 32, 512, 'fwd'),
+  conv(512, 16, 512, 'fwd'),
+  conv(512, 8, 512, 'fwd'),
+  // Gradients of three of them: forward + one gradient each (y.backward(g) with one leaf requiring grad).
+  conv(64, 128, 128, 'dgrad', true),
+  conv(64, 128, 128, 'wgrad', true),
+  conv(128, 64, 256, 'dgrad'),
+  conv(128, 64, 256, 'wgrad'),
+  conv(256, 32, 512, 'dgrad'),
+  conv(256, 32, 512, 'wgrad'),
+  // U-Net-256 up layers (skip-concatenated inputs).
+  convT(1024, 8, 512),
+  convT(1024, 16, 256),
+  convT(512, 32, 128),
+  convT(256, 64, 64, true),
+  convT(128, 128, 64),
+  planar(
+    'instanceNorm2d',
+    [1, 256, 64, 64],
+    5,
+    (x) => T.instanceNorm2d(x, { eps: EPS }),
+    (x) => {
+      // tfjs has no instance norm: moments over H, W per channel, then batchNorm (N = 1). Its Node
+      // build registers no chained methods (t.reshape): call the functions.
+      const C = x.shape[3];
+      const { mean, variance } = tf.moments(x, [1, 2]);
+      return tf.batchNorm(x, tf.reshape(mean, [C]), tf.reshape(variance, [C]), undefined, undefined, EPS);
+    },
+    true,
+  ),
+  planar(
+    'leakyRelu 0.2',
+    [1, 128, 128, 128],
+    1,
+    (x) => x.leakyRelu(0.2),
+    (x) => tf.leakyRelu(x, 0.2),
+    true,
+  ),
+  adam(10_000_000, true),
+];
+
+// ---- measuring ------------------------------------------------------------------------------------------
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  times: number[];
+}
+interface Row {
+  name: string;
+  work: string;
+  flops: number;
+  ours?: Stats;
+  tfjs?: Stats;
+  oursGflops?: number;
+  tfjsGflops?: number;
+  /** tfjs median / our median: above 1, ours is faster. */
+  ratio?: number;
+  maxAbsDiff?: number;
+  /** max |ours - tfjs| / max(|tfjs|, 1% of tfjs's RMS), elementwise. */
+  maxRelDiff?: number;
+  /** RMS of tfjs's output: the scale the diffs are read against. */
+  tfjsRms?: number;
+  error?: string;
+}
+
+function stats(times: number[]): Stats {
+  const s = [...times].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const r = (v: number) => +v.toFixed(2);
+  return { median: r(median), min: r(s[0]), max: r(s[s.length - 1]), times: times.map(r) };
+}
+
+function compare(a: Float32Array, b: Float32Array): { abs: number; rel: number; rms: number } {
+  if (a.length !== b.length) throw new Error(`output sizes differ: ours ${a.length}, tfjs ${b.length}`);
+  let ss = 0;
+  for (let i = 0; i < b.length; i++) ss += b[i] * b[i];
+  const floor = Math.max(0.01 * Math.sqrt(ss / Math.max(1, b.length)), 1e-30);
+  let abs = 0;
+  let rel = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= abs)) abs = d; // NaN propagates
+    const r = d / Math.max(Math.abs(b[i]), floor);
+    if (!(r <= rel)) rel = r;
+  }
+  return { abs, rel, rms: Math.sqrt(ss / Math.max(1, b.length)) };
+}
+
+async function timeOne(side: Side, sync: () => Promise<void>): Promise<number> {
+  await syncOurs();
+  await syncTfjs(); // the queue is idle before the clock starts
+  const t0 = performance.now();
+  side.run();
+  await sync();
+  return performance.now() - t0;
+}
+
+async function measure(c: Case): Promise<Row> {
+  const row: Row = { name: c.name, work: c.work, flops: c.flops };
+  const { ours, tfjs, dispose } = c.setup();
+  try {
+    // First run of each: compiles its pipelines, and its output is the one compared.
+    ours.run();
+    await syncOurs();
+    tfjs.run();
+    await syncTfjs();
+    const d = compare(await ours.read(), await tfjs.read());
+    row.maxAbsDiff = +d.abs.toPrecision(3);
+    row.maxRelDiff = +d.rel.toPrecision(3);
+    row.tfjsRms = +d.rms.toPrecision(3);
+    // Two all-zero outputs would agree perfectly and prove nothing.
+    if (!(d.rms > 0)) throw new Error('tfjs output is all zeros');
+    for (let i = 0; i < argv.warmup; i++) {
+      await timeOne(ours, syncOurs);
+      await timeOne(tfjs, syncTfjs);
+    }
+    const to: number[] = [];
+    const tt: number[] = [];
+    for (let i = 0; i < argv.reps; i++) {
+      to.push(await timeOne(ours, syncOurs));
+      tt.push(await timeOne(tfjs, syncTfjs));
+    }
+    row.ours = stats(to);
+    row.tfjs = stats(tt);
+    row.oursGflops = +(c.flops / row.ours.median / 1e6).toFixed(2);
+    row.tfjsGflops = +(c.flops / row.tfjs.median / 1e6).toFixed(2);
+    row.ratio = +(row.tfjs.median / row.ours.median).toFixed(2);
+  } catch (e) {
+    row.error = (e as Error).message.split('\n')[0];
+  } finally {
+    await syncOurs();
+    await syncTfjs();
+    dispose();
+  }
+  return row;
+}
+
+// ---- reporting --------------------------------------------------------------------------------------------
+const ms = (s?: Stats) => (s ? `${s.median.toFixed(1)} [${s.min.toFixed(0)}-${s.max.toFixed(0)}]` : '-');
+const num = (v?: number, d = 2) => (v === undefined ? '-' : v.toFixed(d));
+const sci = (v?: number) => (v === undefined ? '-' : v.toExponential(1));
+const HEADER =
+  '| case | work | ours ms [min-max] | tfjs ms [min-max] | ours GFLOP/s | tfjs GFLOP/s | tfjs/ours | max abs diff | max rel diff |\n' +
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|';
+function tableRow(r: Row): string {
+  if (r.error) return `| ${r.name} | ${r.work} | error: ${r.error} | | | | | | |`;
+  return `| ${r.name} | ${r.work} | ${ms(r.ours)} | ${ms(r.tfjs)} | ${num(r.oursGflops)} | ${num(r.tfjsGflops)} | ${num(r.ratio)} | ${sci(r.maxAbsDiff)} | ${sci(r.maxRelDiff)} |`;
+}
+
+function gitCommit(): string | null {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: 'pipe' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+    return dirty ? `${head} (with uncommitted changes)` : head;
+  } catch {
+    return null;
+  }
+}
+
+const require = createRequire(import.meta.url);
+const pkgVersion = (name: string): string => {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+const BEGIN = '<!-- vs-tfjs:begin (generated by bench/vs-tfjs.ts from bench/results/vs-tfjs-*.json) -->';
+const END = '<!-- vs-tfjs:end -->';
+interface Result {
+  adapter: T.DeviceInfo;
+  date: string;
+  commit: string | null;
+  node: string;
+  webgpu: string;
+  tfjs: string;
+  reps: number;
+  warmup: number;
+  quick: boolean;
+  filter: string | null;
+  rows: Row[];
+}
+function resultsSection(): string {
+  const files = readdirSync('bench/results').filter((f) => /^vs-tfjs-.*\.json$/.test(f));
+  const parts = [
+    BEGIN,
+    '## Side by side with tfjs-backend-webgpu (`bench/vs-tfjs.ts`)',
+    '',
+    'Same GPUDevice, one process, interleaved runs; median [min-max] ms of `reps` runs, each timed until the',
+    'queue has finished. tfjs/ours above 1: ours is faster. Gradient cases time the forward and one gradient',
+    '(`work`), and count the FLOPs of both. Diffs compare the two outputs on the same inputs (relative diff:',
+    'elementwise, over max(|tfjs|, 1% of its RMS)).',
+  ];
+  for (const f of files.sort()) {
+    const r = JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')) as Result;
+    parts.push(
+      '',
+      `### ${r.adapter.description} (${r.adapter.vendor}${r.adapter.architecture ? `, ${r.adapter.architecture}` : ''})`,
+      '',
+      `${r.date.slice(0, 10)}, commit ${r.commit ?? 'unknown'}, Node ${r.node}, webgpu (Dawn) ${r.webgpu}, tfjs ${r.tfjs};` +
+        ` ${r.reps} reps after ${r.warmup} warm-up${r.quick ? ', --quick' : ''}${r.filter ? `, --filter ${r.filter}` : ''}.`,
+      '',
+      HEADER,
+      ...r.rows.map(tableRow),
+    );
+  }
+  parts.push(END);
+  return parts.join('\n');
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------
+const selected = cases.filter(
+  (c) => (!argv.quick || c.quick) && (!argv.filter || c.name.includes(argv.filter)),
+);
+if (selected.length === 0) throw new Error('no case matches');
+console.log(
+  `tfjs ${tf.version_core} (webgpu backend) on the same device; ${argv.reps} reps, ${argv.warmup} warm-up\n`,
+);
+console.log(HEADER);
+const rows: Row[] = [];
+for (const c of selected) {
+  const r = await measure(c);
+  rows.push(r);
+  console.log(tableRow(r));
+}
+
+if (argv.results) {
+  const adapter = T.deviceStats().adapter;
+  const slug = adapter.description
+    .split(/[:(]/)[0]
+    .trim()
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .toLowerCase();
+  const result: Result = {
+    adapter,
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    node: process.version,
+    webgpu: pkgVersion('webgpu'),
+    tfjs: tf.version_core,
+    reps: argv.reps,
+    warmup: argv.warmup,
+    quick: argv.quick,
+    filter: argv.filter ?? null,
+    rows,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  const path = `bench/results/vs-tfjs-${slug}.json`;
+  writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+  const md = 'bench/RESULTS.md';
+  const old = existsSync(md) ? readFileSync(md, 'utf8') : '# Benchmark results\n';
+  const i = old.indexOf(BEGIN);
+  const j = old.indexOf(END);
+  const section = resultsSection();
+  const next =
+    i >= 0 && j > i
+      ? old.slice(0, i) + section + old.slice(j + END.length)
+      : `${old.trimEnd()}\n\n${section}\n`;
+  writeFileAtomic(md, next);
+  console.log(`\nwrote ${path} and ${md}`);
+}
