@@ -8,6 +8,9 @@ export interface DeviceInfo {
   isFallback: boolean;
   /** A software rasteriser (lavapipe, SwiftShader): kernels pick CPU-friendly tile shapes. */
   isCpu: boolean;
+  /** Subgroup sizes the adapter may use (0 when unknown or without the subgroups feature). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface AcquiredDevice {
@@ -31,12 +34,15 @@ function describe(adapter: GPUAdapter): DeviceInfo {
   const i = adapter.info;
   const description = i?.description || i?.device || 'unknown adapter';
   const cpuNames = /llvmpipe|lavapipe|swiftshader|software/i;
+  const sg = (i ?? {}) as { subgroupMinSize?: number; subgroupMaxSize?: number };
   return {
     description,
     vendor: i?.vendor || 'unknown vendor',
     architecture: i?.architecture || '',
     isFallback: Boolean((i as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
     isCpu: cpuNames.test(`${description} ${i?.vendor} ${i?.architecture}`),
+    subgroupMinSize: adapter.features.has('subgroups') ? (sg.subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: adapter.features.has('subgroups') ? (sg.subgroupMaxSize ?? 0) : 0,
   };
 }
 

@@ -5,7 +5,7 @@
 // read through a window, so the inner loop has no bounds tests. No gradient is recorded here.
 import { Tensor } from '../tensor.ts';
 import { declareKernel, type KernelDeclaration, type ParamSpec } from './declare.ts';
-import { gemmGrid, gemmTile, TM, TN } from './gemm.ts';
+import { type GemmBody, gemmGrid, gemmTile, perBody } from './gemm.ts';
 import { padGather } from './layout.ts';
 import { REDUCE_SUM, reduce } from './reduce.ts';
 
@@ -56,17 +56,20 @@ const PARAMS = {
 const conv = <const E extends Record<string, readonly string[]>>(
   name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
   entries: E,
+  body: GemmBody,
 ): KernelDeclaration<typeof PARAMS, E, 'WG_X' | 'WG_Y'> => ({
   name,
-  files: ['conv', name, 'gemm'],
+  files: ['conv', name, body],
   params: PARAMS,
   entries,
   constants: ['WG_X', 'WG_Y'],
 });
 
-const FORWARD = declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out'] }));
-const DGRAD = declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out'] }));
-const WGRAD = declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out'] }));
+const FORWARD = perBody((b) =>
+  declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out'] }, b)),
+);
+const DGRAD = perBody((b) => declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out'] }, b)));
+const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out'] }, b)));
 
 /** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
 const MAX_PHASES = 16;
@@ -112,7 +115,7 @@ export function convForward(xp: Tensor, w: Tensor, bias: Tensor | null, g: ConvG
   const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
   const tile = gemmTile();
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
-  FORWARD.run('gemm', {
+  FORWARD[tile.body].run('gemm', {
     params: params(gp, !!bias),
     bind: { in1: xp, in2: w, in3: bias ?? xp, out: y },
     workgroups: gemmGrid(tile, M, N, g.N),
@@ -195,7 +198,7 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
   if (g.C * maxN * g.N * live.length > 0) {
     const tile = gemmTile();
-    DGRAD.run('gemm', {
+    DGRAD[tile.body].run('gemm', {
       params: params(gp, !!bias, extra, table),
       bind: { in1: dyp, in2: w, in3: bias ?? dyp, out: dx },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
@@ -212,7 +215,7 @@ export function convWgrad(xp: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const N = g.C * g.KH * g.KW;
   const depth = g.N * g.OH * g.OW;
   const tile = gemmTile();
-  const tiles = Math.ceil(M / (tile.WG_Y * TM)) * Math.ceil(N / (tile.WG_X * TN));
+  const tiles = Math.ceil(M / (tile.WG_Y * tile.TM)) * Math.ceil(N / (tile.WG_X * tile.TN));
   // Enough splits to give the device ~2k workgroups, but never chunks under 256 positions.
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
   const chunk = Math.ceil(depth / splits);
@@ -220,7 +223,7 @@ export function convWgrad(xp: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
   if (M * N === 0) return part;
   const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
-  WGRAD.run('gemm', {
+  WGRAD[tile.body].run('gemm', {
     params: params(gp, false, { chunk, splits }),
     bind: { in1: xp, in2: dy, out: part },
     workgroups: gemmGrid(tile, M, N, splits),

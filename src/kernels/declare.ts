@@ -103,7 +103,15 @@ export class Kernel<
     this.name = decl.name;
     this.label = decl.files.join('+');
     const files = decl.files.map(info);
-    this.code = files.map((f) => f.source).join('\n');
+    // `enable` directives must open the module: hoist them out of the concatenated files.
+    const enables = new Set<string>();
+    const bodies = files.map((f) =>
+      f.source.replace(/^enable\s+[\w, ]+;[^\n]*$/gm, (line) => {
+        enables.add(line.replace(/;.*$/, ';'));
+        return '';
+      }),
+    );
+    this.code = [...enables, ...bodies].join('\n');
     // Params: exactly one file defines the struct; every declared field must match its WGSL type.
     const withParams = files.filter((f) => f.params);
     if (withParams.length > 1) fail('more than one file defines struct Params');

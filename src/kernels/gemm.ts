@@ -4,43 +4,76 @@ import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { declareKernel, wgslConst } from './declare.ts';
 
-/** Rows and columns of C that one invocation owns (constants of gemm.wgsl). */
-export const TM = wgslConst('gemm', 'TM');
-export const TN = wgslConst('gemm', 'TN');
+/** Rows and columns of C that one invocation owns, per body (constants of its WGSL). */
+const TILE = {
+  gemm: { TM: wgslConst('gemm', 'TM'), TN: wgslConst('gemm', 'TN') },
+  gemm_subgroup: { TM: wgslConst('gemm_subgroup', 'TM'), TN: wgslConst('gemm_subgroup', 'TN') },
+};
+
+/** The GEMM bodies: the portable register tile, and the CPU driver's subgroup-broadcast variant. */
+export type GemmBody = 'gemm' | 'gemm_subgroup';
 
 export interface GemmTile {
+  body: GemmBody;
   WG_X: number;
   WG_Y: number;
+  /** Rows and columns of C per invocation (the body's constants). */
+  TM: number;
+  TN: number;
 }
 
-/** Tile shape per adapter: 8x1 workgroups suit the CPU driver's 8-lane SIMD, 8x8 a GPU. */
+let forced: GemmBody | null = null;
+
+/** Pins the GEMM body (tests run both on one adapter); null restores the adapter's choice. */
+export function forceGemmBody(body: GemmBody | null): void {
+  forced = body;
+}
+
+/**
+ * The strategy per adapter. The CPU driver (8-lane SIMD) wants 8x1 workgroups, and with subgroups of
+ * exactly 8 the broadcast body, which loads the shared operand once per subgroup; a GPU gets 8x8.
+ */
 export function gemmTile(): GemmTile {
-  return rt().info.isCpu ? { WG_X: 8, WG_Y: 1 } : { WG_X: 8, WG_Y: 8 };
+  const info = rt().info;
+  const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const body: GemmBody = forced ?? (info.isCpu && sub8 ? 'gemm_subgroup' : 'gemm');
+  if (body === 'gemm_subgroup') {
+    if (!sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
+    return { body, WG_X: 8, WG_Y: 1, ...TILE[body] };
+  }
+  return info.isCpu ? { body, WG_X: 8, WG_Y: 1, ...TILE[body] } : { body, WG_X: 8, WG_Y: 8, ...TILE[body] };
+}
+
+/** One declaration per GEMM body for a hook set (the same params, entries and constants). */
+export function perBody<K>(make: (body: GemmBody) => K): Record<GemmBody, K> {
+  return { gemm: make('gemm'), gemm_subgroup: make('gemm_subgroup') };
 }
 
 /** The workgroup grid covering an M x N result per batch. */
 export function gemmGrid(tile: GemmTile, M: number, N: number, batches: number): [number, number, number] {
-  return [Math.ceil(N / (tile.WG_X * TN)), Math.ceil(M / (tile.WG_Y * TM)), batches];
+  return [Math.ceil(N / (tile.WG_X * tile.TN)), Math.ceil(M / (tile.WG_Y * tile.TM)), batches];
 }
 
-const MATMUL = declareKernel({
-  name: 'matmul',
-  files: ['matmul', 'gemm'],
-  params: {
-    M: 'u32',
-    N: 'u32',
-    K: 'u32',
-    batches: 'u32',
-    sab: 'u32',
-    sam: 'u32',
-    sak: 'u32',
-    sbb: 'u32',
-    sbk: 'u32',
-    sbn: 'u32',
-  },
-  entries: { gemm: ['A', 'B', 'C'] },
-  constants: ['WG_X', 'WG_Y'],
-});
+const MATMUL = perBody((body) =>
+  declareKernel({
+    name: 'matmul',
+    files: ['matmul', body],
+    params: {
+      M: 'u32',
+      N: 'u32',
+      K: 'u32',
+      batches: 'u32',
+      sab: 'u32',
+      sam: 'u32',
+      sak: 'u32',
+      sbb: 'u32',
+      sbk: 'u32',
+      sbn: 'u32',
+    },
+    entries: { gemm: ['A', 'B', 'C'] },
+    constants: ['WG_X', 'WG_Y'],
+  }),
+);
 
 /** A GEMM operand read through strides: element [b, r, c] at b*batchStride + r*rowStride + c*colStride. */
 export interface Operand {
@@ -62,7 +95,7 @@ export function gemm(
 ): void {
   if (M * N * batches === 0) return;
   const tile = gemmTile();
-  MATMUL.run('gemm', {
+  MATMUL[tile.body].run('gemm', {
     params: {
       M,
       N,
