@@ -3,18 +3,18 @@
 // Layout: NCHW activations, conv weight [K, C, KH, KW] (PyTorch). "x" is always the conv's input
 // [N, C, H, W] and "y" its output [N, K, OH, OW]; a transposed conv is the dgrad of the conv whose
 // input is the transposed conv's output, so its weight [in, out, kH, kW] is used unchanged.
-// No im2col is ever materialised: the hooks turn GEMM indices into offsets. The host zero-pads the
-// operand that is read through the window (x for forward and wgrad, dy for dgrad) so that every
-// offset is in range: no bounds tests, and an offset splits into a per-row/column part and a per-k
-// part, which keeps the GEMM's inner loop free of index arithmetic.
+// No im2col is ever materialised and nothing is padded: the hooks turn GEMM indices into offsets, each
+// split into a per-column part and a per-step part (no index arithmetic in the inner loop), and give
+// the 2D position of both parts in the operand read through the window (x for forward and wgrad, dy for
+// dgrad); the GEMM body zeroes a read whose position falls outside gemm_bounds (the zero padding).
 // Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write).
-// The meaning of H, W, OH, OW (padded or not) is given by each hook file.
+// ph, pw: the conv's zero padding.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   K: u32, OH: u32, OW: u32, KH: u32,
   KW: u32, sh: u32, sw: u32, dh: u32,
-  dw: u32, has_bias: u32, pad0: u32, pad1: u32,
+  dw: u32, has_bias: u32, ph: u32, pw: u32,
   // conv_dgrad: stride phases in this launch; tap step and dy step per tap, along h and w.
   n_phases: u32, kstep_h: u32, kstep_w: u32, ostep_h: u32,
   ostep_w: u32, pad2: u32, pad3: u32, pad4: u32,

@@ -2,12 +2,13 @@
 // Stride phases: the input pixels (ih, iw) = (rh + a*sh, rw + b*sw) of one phase receive only the
 // taps kh = kh0 + th*kstep_h, kw = kw0 + tw*kstep_w, for which dy's row is oh = a + c0 - th*ostep_h
 // (likewise for columns with ostep_w), so no work is spent on the zeros a stride inserts. All phases run in one launch:
-// GEMM batch z is image z / n_phases and phase z % n_phases. dy is zero-padded by the host (OH, OW are
-// its padded size) so that every tap reads inside it.
+// GEMM batch z is image z / n_phases and phase z % n_phases. A tap that falls outside dy (its row or
+// column past an edge) reads zero: gemm_bounds is dy's plane.
 // Per phase ph, phases[3ph] = (rh, rw, kh0, kw0), phases[3ph+1] = (taps along h, along w, pixels along
-// h, along w), phases[3ph+2] = (c0 + pad top, c1 + pad left, -, -).
+// h, along w), phases[3ph+2] = (c0, c1, -, -) as i32 bits: dy's row/column of the phase's first
+// pixel for its first tap (may be negative).
 // GEMM per batch: M = C, N = its phase's pixels, depth = K * its taps. Bindings: 1 = padded dy,
-// 2 = weight, 3 = bias. H, W are dx's own size.
+// 2 = weight, 3 = bias. H, W are dx's size, OH, OW dy's.
 
 struct Phase { r: vec4u, n: vec4u, o: vec4u }
 
@@ -23,14 +24,22 @@ fn gemm_dims(b: u32) -> vec4u {
 
 fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
 
-fn gemm_col_base(b: u32, col: u32) -> u32 {
+// dy position (row, column) of phase pixel `col` for the phase's first tap.
+fn gemm_col_pos(b: u32, col: u32) -> vec2i {
   let f = phase_of(b);
   let a = col / f.n.w;
-  return ((b / p.n_phases) * p.K * p.OH + a + f.o.x) * p.OW + (col - a * f.n.w) + f.o.y;
+  return vec2i(i32(a) + bitcast<i32>(f.o.x), i32(col - a * f.n.w) + bitcast<i32>(f.o.y));
 }
 
+fn gemm_col_base(b: u32, col: u32) -> u32 {
+  let q = gemm_col_pos(b, col);
+  return u32(i32((b / p.n_phases) * p.K * p.OH * p.OW) + q.x * i32(p.OW) + q.y);
+}
+
+fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.OH, p.OW); }
+
 // Step k = (co, th, tw): weight [co, ci, kh, kw] and dy rows/columns stepping back from the base.
-fn gemm_k(b: u32, k: u32) -> vec3u {
+fn gemm_k(b: u32, k: u32) -> GemmStep {
   let f = phase_of(b);
   let per = f.n.x * f.n.y;
   let co = k / per;
@@ -42,7 +51,7 @@ fn gemm_k(b: u32, k: u32) -> vec3u {
   let a = (co * p.C * p.KH + kh) * p.KW + kw;
   // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*ostep_h, ow - tw*ostep_w].
   let d = co * p.OH * p.OW - th * p.ostep_h * p.OW - tw * p.ostep_w;
-  return vec3u(a, d, 1u);
+  return GemmStep(a, d, vec2i(-i32(th * p.ostep_h), -i32(tw * p.ostep_w)), 1u);
 }
 
 fn gemm_a(i: u32) -> f32 { return in2[i]; }

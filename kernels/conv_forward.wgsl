@@ -1,24 +1,33 @@
 // Conv forward hooks: y[n] = W [K, C*KH*KW] @ im2col(x[n]) [C*KH*KW, OH*OW] (+ bias).
-// x is zero-padded by the host: H, W are its padded size. GEMM: M = K, N = OH*OW,
-// depth = C*KH*KW, batches = N. Bindings: 1 = padded x, 2 = weight, 3 = bias.
+// GEMM: M = K, N = OH*OW, depth = C*KH*KW, batches = N. Bindings: 1 = x, 2 = weight, 3 = bias.
+// B = x through the window: column = output pixel (its window's top-left corner, which may lie in
+// the padding), step = tap (ci, kh, kw); positions are (row, column) in x's plane.
 
 fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * p.KH * p.KW, p.N); }
 
 fn gemm_row_base(b: u32, m: u32) -> u32 { return m * p.C * p.KH * p.KW; }
 
-// Top-left corner of output pixel `col`'s window in image b.
-fn gemm_col_base(b: u32, col: u32) -> u32 {
+// Top-left corner of output pixel `col`'s window in image b (row, column; negative in the padding).
+fn gemm_col_pos(b: u32, col: u32) -> vec2i {
   let oh = col / p.OW;
-  return (b * p.C * p.H + oh * p.sh) * p.W + (col - oh * p.OW) * p.sw;
+  return vec2i(i32(oh * p.sh) - i32(p.ph), i32((col - oh * p.OW) * p.sw) - i32(p.pw));
 }
 
-// Step k = (ci, kh, kw): the weight column k, and the tap's offset inside the window.
-fn gemm_k(b: u32, k: u32) -> vec3u {
+fn gemm_col_base(b: u32, col: u32) -> u32 {
+  let q = gemm_col_pos(b, col);
+  return u32(i32(b * p.C * p.H * p.W) + q.x * i32(p.W) + q.y);
+}
+
+fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.H, p.W); }
+
+// Step k = (ci, kh, kw): the weight column k, and the tap's offset and position inside the window.
+fn gemm_k(b: u32, k: u32) -> GemmStep {
   let taps = p.KH * p.KW;
   let ci = k / taps;
   let r = k - ci * taps;
   let kh = r / p.KW;
-  return vec3u(k, (ci * p.H + kh * p.dh) * p.W + (r - kh * p.KW) * p.dw, 1u);
+  let kw = r - kh * p.KW;
+  return GemmStep(k, (ci * p.H + kh * p.dh) * p.W + kw * p.dw, vec2i(i32(kh * p.dh), i32(kw * p.dw)), 1u);
 }
 
 fn gemm_a(i: u32) -> f32 { return in2[i]; }

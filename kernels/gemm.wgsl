@@ -4,7 +4,9 @@
 //   gemm_dims(b) -> vec4u                  (M, N, K, batches) of batch b
 //   gemm_row_base(b, m), gemm_col_base(b, n) -> u32   offsets of row m of A / column n of B,
 //                                                    computed once per thread before the loop
-//   gemm_k(b, k) -> vec3u                  (offset of step k in A, in B, 1 if step k counts)
+//   gemm_col_pos(b, n) -> vec2i, gemm_bounds(b) -> vec2u   2D position of column n's base in the
+//                                          operand B is read through, and that operand's extent
+//   gemm_k(b, k) -> GemmStep               step k: offset in A, in B, position offset, 1 if it counts
 //   gemm_a(i), gemm_b(i) -> f32            the element at an offset (A[row base + k offset] ...)
 //   gemm_write(b, m, n, value)
 // so matmul, implicit-GEMM convolution and its gradients share this loop (the read/write hooks of
@@ -14,7 +16,15 @@
 // WG_X and WG_Y are pipeline constants: the CPU driver prefers 8 x 1 (one SIMD register of lanes),
 // a real GPU larger workgroups. Dispatch: (ceil(N / (WG_X*TN)), ceil(M / (WG_Y*TM)), batches), with
 // the largest N and M of any batch: batches may differ in size (the stride phases of a conv dgrad).
-// Out-of-range rows/columns are clamped on read and skipped on write, so any M, N, K is exact.
+// Out-of-range rows/columns are clamped on read and skipped on write, so any M, N, K is exact. A read
+// of B whose position (column position + step position) lies outside gemm_bounds is zero: the zero
+// padding of a convolution, with no padded copy (matmul's positions are always inside).
+
+struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
+
+fn read_b(i: u32, pos: vec2i, bounds: vec2u) -> f32 {
+  return select(0.0, gemm_b(i), all(vec2u(pos) < bounds));
+}
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -36,13 +46,17 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let cols = min(vec4u(col0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
   let cb = vec4u(gemm_col_base(b, cols.x), gemm_col_base(b, cols.y),
                  gemm_col_base(b, cols.z), gemm_col_base(b, cols.w));
+  let cp = array<vec2i, 4>(gemm_col_pos(b, cols.x), gemm_col_pos(b, cols.y),
+                           gemm_col_pos(b, cols.z), gemm_col_pos(b, cols.w));
+  let bounds = gemm_bounds(b);
   var acc: array<vec4f, TM>;
   for (var k = 0u; k < K; k++) {
     let o = gemm_k(b, k);
-    if (o.z == 0u) { continue; }
-    let bv = vec4f(gemm_b(cb.x + o.y), gemm_b(cb.y + o.y), gemm_b(cb.z + o.y), gemm_b(cb.w + o.y));
+    if (o.ok == 0u) { continue; }
+    let bv = vec4f(read_b(cb.x + o.b, cp[0] + o.pos, bounds), read_b(cb.y + o.b, cp[1] + o.pos, bounds),
+                   read_b(cb.z + o.b, cp[2] + o.pos, bounds), read_b(cb.w + o.b, cp[3] + o.pos, bounds));
     for (var r = 0u; r < TM; r++) {
-      acc[r] += gemm_a(rows[r] + o.x) * bv;
+      acc[r] += gemm_a(rows[r] + o.a) * bv;
     }
   }
   for (var r = 0u; r < TM; r++) {

@@ -17,7 +17,9 @@ struct Params {
 fn gemm_dims(b: u32) -> vec4u { return vec4u(p.M, p.N, p.K, p.batches); }
 fn gemm_row_base(b: u32, m: u32) -> u32 { return b * p.sab + m * p.sam; }
 fn gemm_col_base(b: u32, n: u32) -> u32 { return b * p.sbb + n * p.sbn; }
-fn gemm_k(b: u32, k: u32) -> vec3u { return vec3u(k * p.sak, k * p.sbk, 1u); }
+fn gemm_col_pos(b: u32, n: u32) -> vec2i { return vec2i(0); }
+fn gemm_bounds(b: u32) -> vec2u { return vec2u(1u); } // every read is in range
+fn gemm_k(b: u32, k: u32) -> GemmStep { return GemmStep(k * p.sak, k * p.sbk, vec2i(0), 1u); }
 fn gemm_a(i: u32) -> f32 { return A[i]; }
 fn gemm_b(i: u32) -> f32 { return B[i]; }
 fn gemm_write(b: u32, m: u32, n: u32, v: f32) { C[(b * p.M + m) * p.N + n] = v; }

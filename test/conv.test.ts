@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
+import { forceGemmBody } from '../src/kernels/gemm.ts';
 import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as NR from './nn-reference.ts';
 
@@ -78,6 +79,33 @@ test('conv2d forward at a U-Net layer size (64 -> 128 channels, 32x32)', async (
   let worst = 0;
   for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.data[i]));
   assert.ok(worst < 1e-4, `max error ${worst}`);
+});
+
+// The adapter picks one GEMM body; the other must be exact too (a GPU gets the portable one).
+test('the portable GEMM body: every conv and transposed-conv case, forward and gradients', async () => {
+  forceGemmBody('gemm');
+  try {
+    for (const [, xs, ws, geom] of convCases) {
+      await checkOp({
+        inputs: [randomNd(xs, 1), randomNd(ws, 2, -0.5, 0.5), randomNd([ws[0]], 3)],
+        ref: ([a, k, c]) => NR.conv2d(a, k, c, geom),
+        gpu: ([a, k, c]) => T.conv2d(a, k, c, geom),
+        fwdTol: { atol: 1e-5, rtol: 1e-4 },
+        gradTol: { atol: 2e-4, rtol: 2e-3 },
+      });
+    }
+    for (const [, xs, ws, geom] of convTCases) {
+      await checkOp({
+        inputs: [randomNd(xs, 4), randomNd(ws, 5, -0.5, 0.5), randomNd([ws[1]], 6)],
+        ref: ([a, k, c]) => NR.convTranspose2d(a, k, c, geom),
+        gpu: ([a, k, c]) => T.convTranspose2d(a, k, c, geom),
+        fwdTol: { atol: 1e-5, rtol: 1e-4 },
+        gradTol: { atol: 2e-4, rtol: 2e-3 },
+      });
+    }
+  } finally {
+    forceGemmBody(null);
+  }
 });
 
 test('conv shape errors name the problem before any GPU work', () => {

@@ -1,12 +1,11 @@
 // Implicit-GEMM convolution on the GEMM body: the hook sets kernels/conv_{forward,dgrad,wgrad}.wgsl,
 // sharing kernels/conv.wgsl's params and bindings. Three launchers cover every conv and transposed
 // conv, forward and backward: forward (conv y, convT dx), dgrad (conv dx, convT y, all stride phases
-// in one launch), wgrad (both weight gradients, split-K). They take padded operands where the hooks
-// read through a window, so the inner loop has no bounds tests. No gradient is recorded here.
+// in one launch), wgrad (both weight gradients, split-K). The zero padding is never copied: the hooks
+// give each read's position and the GEMM body zeroes those outside the operand. No gradient is recorded.
 import { Tensor } from '../tensor.ts';
 import { declareKernel, type KernelDeclaration, type ParamSpec } from './declare.ts';
 import { type GemmBody, gemmGrid, gemmTile, perBody } from './gemm.ts';
-import { padGather } from './layout.ts';
 import { REDUCE_SUM, reduce } from './reduce.ts';
 
 /** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
@@ -43,6 +42,8 @@ const PARAMS = {
   dh: 'u32',
   dw: 'u32',
   has_bias: 'u32',
+  ph: 'u32',
+  pw: 'u32',
   n_phases: 'u32',
   kstep_h: 'u32',
   kstep_w: 'u32',
@@ -80,44 +81,23 @@ type Extra = Partial<
 
 /** kernels/conv.wgsl's params: the geometry, the hook set's own fields (others 0), the phase table. */
 function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number[] = []) {
-  const { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw } = g;
+  const { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw } = g;
   const unused = { n_phases: 0, kstep_h: 0, kstep_w: 0, ostep_h: 0, ostep_w: 0, chunk: 0, splits: 0 };
-  const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, has_bias: hasBias ? 1 : 0 };
+  const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, has_bias: hasBias ? 1 : 0 };
   return { ...geometry, ...unused, ...extra, phases };
 }
 
-/** t [N, C, H, W] zero-padded by [top, bottom, left, right] (the operand the hooks read unchecked). */
-function padded(t: Tensor, top: number, bottom: number, left: number, right: number): Tensor {
-  if (top + bottom + left + right === 0) return t;
-  return padGather(
-    t,
-    [
-      [0, 0],
-      [0, 0],
-      [top, bottom],
-      [left, right],
-    ],
-    0,
-  );
-}
-
-/** x zero-padded by the conv's padding: what forward and wgrad read. */
-export function padInput(x: Tensor, g: ConvGeom): Tensor {
-  return padded(x, g.ph, g.ph, g.pw, g.pw);
-}
-
-/** y = conv(x, w) + bias from the padded input xp (every window in range). */
-export function convForward(xp: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
+/** y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). */
+export function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
   const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
   const tile = gemmTile();
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
-    params: params(gp, !!bias),
-    bind: { in1: xp, in2: w, in3: bias ?? xp, out: y },
+    params: params(g, !!bias),
+    bind: { in1: x, in2: w, in3: bias ?? x, out: y },
     workgroups: gemmGrid(tile, M, N, g.N),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
@@ -166,17 +146,6 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   const cols: PhaseTaps[] = [];
   for (let r = 0; r < g.sh; r++) rows.push(phaseTaps(r, g.H, g.sh, g.ph, g.dh, g.KH));
   for (let r = 0; r < g.sw; r++) cols.push(phaseTaps(r, g.W, g.sw, g.pw, g.dw, g.KW));
-  // Zero-pad dy so that every tap of every phase reads inside it.
-  const need = (ts: PhaseTaps[], size: number): [number, number] => {
-    const live = ts.filter((t) => t.nk > 0 && t.count > 0);
-    const before = Math.max(0, ...live.map((t) => (t.nk - 1) * t.ostep - t.c0));
-    const after = Math.max(0, ...live.map((t) => t.count - 1 + t.c0 - (size - 1)));
-    return [before, after];
-  };
-  const [top, bottom] = need(rows, g.OH);
-  const [left, right] = need(cols, g.OW);
-  const dyp = padded(dy, top, bottom, left, right);
-  const gp = { ...g, OH: g.OH + top + bottom, OW: g.OW + left + right };
   const live: [PhaseTaps, PhaseTaps][] = [];
   for (const th of rows) for (const tw of cols) if (th.count > 0 && tw.count > 0) live.push([th, tw]);
   if (live.length > MAX_PHASES)
@@ -184,7 +153,7 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   const table = live.flatMap(([th, tw]) => [
     ...[th.start, tw.start, th.k0, tw.k0],
     ...[th.nk, tw.nk, th.count, tw.count],
-    ...[th.c0 + top, tw.c0 + left, 0, 0],
+    ...[th.c0, tw.c0, 0, 0], // may be negative: the hooks read them as i32
   ]);
   // Steps are the same for every phase of a dimension: they depend on stride and dilation only.
   const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
@@ -199,18 +168,17 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   if (g.C * maxN * g.N * live.length > 0) {
     const tile = gemmTile();
     DGRAD[tile.body].run('gemm', {
-      params: params(gp, !!bias, extra, table),
-      bind: { in1: dyp, in2: w, in3: bias ?? dyp, out: dx },
+      params: params(g, !!bias, extra, table),
+      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
       constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
     });
   }
-  if (dyp !== dy) dyp.dispose();
   return dx;
 }
 
-/** dW = sum over positions of dy x im2col(x) from the padded input xp, split-K, then a sum of the splits. */
-export function convWgrad(xp: Tensor, dy: Tensor, g: ConvGeom): Tensor {
+/** dW = sum over positions of dy x im2col(x), split-K, then a sum of the splits. */
+export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const M = g.K;
   const N = g.C * g.KH * g.KW;
   const depth = g.N * g.OH * g.OW;
@@ -222,10 +190,9 @@ export function convWgrad(xp: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const shape = [g.K, g.C, g.KH, g.KW];
   const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
   if (M * N === 0) return part;
-  const gp = { ...g, H: g.H + 2 * g.ph, W: g.W + 2 * g.pw };
   WGRAD[tile.body].run('gemm', {
-    params: params(gp, false, { chunk, splits }),
-    bind: { in1: xp, in2: dy, out: part },
+    params: params(g, false, { chunk, splits }),
+    bind: { in1: x, in2: dy, out: part },
     workgroups: gemmGrid(tile, M, N, splits),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });

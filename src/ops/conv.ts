@@ -2,7 +2,7 @@
 // launchers that serve both (forward, dgrad, wgrad) are in src/kernels/conv.ts.
 
 import { record } from '../autograd.ts';
-import { type ConvGeom, convDgrad, convForward, convWgrad, padInput } from '../kernels/conv.ts';
+import { type ConvGeom, convDgrad, convForward, convWgrad } from '../kernels/conv.ts';
 import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
@@ -64,21 +64,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const OH = Math.floor((H + 2 * ph - effH) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - effW) / sw) + 1;
   const g: ConvGeom = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw };
-  const xp = padInput(x, g);
-  const y = convForward(xp, weight, bias ?? null, g);
+  const y = convForward(x, weight, bias ?? null, g);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  // The padded input is kept for the weight gradient (freed with the graph node, or now).
-  const saved = xp !== x ? [xp] : [];
-  return record(
-    y,
-    inputs,
-    (gy) => [
-      x.requiresGrad ? convDgrad(gy, weight, null, g) : null,
-      weight.requiresGrad ? convWgrad(xp, gy, g) : null,
-      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
-    ],
-    saved,
-  );
+  return record(y, inputs, (gy) => [
+    x.requiresGrad ? convDgrad(gy, weight, null, g) : null,
+    weight.requiresGrad ? convWgrad(x, gy, g) : null,
+    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+  ]);
 }
 
 /** PyTorch's F.conv_transpose2d: x [N, in, H, W], weight [in, out, KH, KW], bias [out]. */
@@ -120,15 +112,10 @@ export function convTranspose2d(
   const g: ConvGeom = { N, C: Cout, H: OH, W: OW, K: Cin, OH: H, OW: W, KH, KW, sh, sw, ph, pw, dh, dw };
   const y = convDgrad(x, weight, bias ?? null, g);
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, inputs, (gy) => {
-    // Both gradients read the output gradient through the conv's windows: pad it once.
-    const gp = padInput(gy, g);
-    const res = [
-      x.requiresGrad ? convForward(gp, weight, null, g) : null,
-      weight.requiresGrad ? convWgrad(gp, x, g) : null,
-      bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
-    ];
-    if (gp !== gy) gp.dispose();
-    return res;
-  });
+  // Both gradients read the output gradient through the conv's windows.
+  return record(y, inputs, (gy) => [
+    x.requiresGrad ? convForward(gy, weight, null, g) : null,
+    weight.requiresGrad ? convWgrad(gy, x, g) : null,
+    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+  ]);
 }
