@@ -1,10 +1,12 @@
 // Reductions over the middle axis of a [O, R, I] view of a dense tensor: out[o, i] = op_r x[o, r, i].
-// Any set of adjacent axes reduces in one launch; other sets are permuted together first.
+// Any set of adjacent axes reduces in one launch; scattered axes one run at a time, except the first
+// and last runs together, which reduce_ends does in one launch.
 // Bindings: 0 = params, 1 = x (read), 2 = out (read_write, [O, I]).
 // op: REDUCE_SUM or REDUCE_MAX (TypeScript reads these constants from here). The result is
 // multiplied by `scale` (1/R gives the mean).
 // reduce_wide: one workgroup of 64 threads per output, for long reductions (tree in shared memory).
 // reduce_narrow: one thread per output, for short reductions with many outputs.
+// reduce_ends (below): the first and last axes at once (scattered axes such as a bias gradient's).
 // Dispatch: wide = one workgroup per output (2D grid past 65535); narrow = 64 outputs per workgroup.
 
 struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, pad0: u32, pad1: u32, pad2: u32 }
@@ -64,4 +66,28 @@ fn reduce_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     acc = combine(acc, x[base + r * p.inner]);
   }
   out[j] = acc * p.scale;
+}
+
+// reduce_ends: the first and last axes of an [outer, inner, red] view at once, keeping the middle:
+// out[i] = op over o, r of x[(o * inner + i) * red + r] (a bias gradient: [N, C, H*W] -> [C]).
+// One workgroup per output; its 64 threads stride over the outer*red values.
+@compute @workgroup_size(64)
+fn reduce_ends(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
+               @builtin(num_workgroups) nwg: vec3u) {
+  let i = wid.x + wid.y * nwg.x;
+  var acc = identity();
+  if (i < p.inner) {
+    let count = p.outer * p.red;
+    for (var t = lid; t < count; t += 64u) {
+      let o = t / p.red;
+      acc = combine(acc, x[(o * p.inner + i) * p.red + (t - o * p.red)]);
+    }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
+    workgroupBarrier();
+  }
+  if (lid == 0u && i < p.inner) { out[i] = partial[0] * p.scale; }
 }

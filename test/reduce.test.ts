@@ -11,6 +11,7 @@ const cases: [number[], number[] | undefined, boolean][] = [
   [[3, 4, 5], [1], false],
   [[3, 4, 5], [0, 2], true],
   [[2, 3, 4, 5], [0, 2, 3], false],
+  [[3, 2, 10, 9], [0, 2, 3], true], // a bias gradient: first and last axes in one launch
   [[2, 3, 4, 5], [-1], true],
   [[6, 70], [1], false], // long rows: the workgroup-per-output kernel
   [[1000], undefined, false],

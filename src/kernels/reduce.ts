@@ -11,7 +11,7 @@ const REDUCE = declareKernel({
   name: 'reduce',
   files: ['reduce'],
   params: { outer: 'u32', red: 'u32', inner: 'u32', op: 'u32', scale: 'f32' },
-  entries: { reduce_wide: ['x', 'out'], reduce_narrow: ['x', 'out'] },
+  entries: { reduce_wide: ['x', 'out'], reduce_narrow: ['x', 'out'], reduce_ends: ['x', 'out'] },
 });
 
 const prod = (v: Shape) => v.reduce((a, b) => a * b, 1);
@@ -35,9 +35,10 @@ function reduceRun(x: Tensor, first: number, last: number, op: number, scale: nu
 }
 
 /**
- * Reduces `axes` (sorted, unique) of x, keeping them as size 1. Scattered axes (a bias gradient's
- * 0, 2, 3) reduce one adjacent run at a time, the run that shrinks the data most first: no permuted
- * copy of the input. `scale` applies once, at the last run.
+ * Reduces `axes` (sorted, unique) of x, keeping them as size 1. The leading and trailing axes
+ * together (a bias gradient's 0, 2, 3) take one launch; other scattered axes reduce one adjacent run at
+ * a time, the run that shrinks the data most first: no permuted copy of the input. `scale` applies
+ * once, at the last run.
  */
 export function reduce(x: Tensor, axes: number[], op: number, scale = 1): Tensor {
   const runs: [number, number][] = [];
@@ -47,6 +48,22 @@ export function reduce(x: Tensor, axes: number[], op: number, scale = 1): Tensor
     else runs.push([a, a]);
   }
   if (runs.length === 0) return reduceRun(x, 0, -1, op, scale);
+  const rank = x.ndim;
+  if (runs.length === 2 && runs[0][0] === 0 && runs[1][1] === rank - 1) {
+    // The leading and trailing axes (a bias gradient's 0 and 2, 3): one launch, no intermediate.
+    const outer = prod(x.shape.slice(0, runs[0][1] + 1));
+    const inner = prod(x.shape.slice(runs[0][1] + 1, runs[1][0]));
+    const red = prod(x.shape.slice(runs[1][0]));
+    const out = Tensor.empty(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    if (inner > 0) {
+      REDUCE.run('reduce_ends', {
+        params: { outer, red, inner, op, scale },
+        bind: { x, out },
+        groups: inner,
+      });
+    }
+    return out;
+  }
   const size = ([f, l]: [number, number]) => prod(x.shape.slice(f, l + 1));
   runs.sort((a, b) => size(b) - size(a));
   let cur = x;
