@@ -81,32 +81,33 @@ test('conv2d forward at a U-Net layer size (64 -> 128 channels, 32x32)', async (
   assert.ok(worst < 1e-4, `max error ${worst}`);
 });
 
-// The adapter picks one GEMM body; the other must be exact too (a GPU gets the portable one).
-test('the portable GEMM body: every conv and transposed-conv case, forward and gradients', async () => {
-  forceGemmBody('gemm');
-  try {
-    for (const [, xs, ws, geom] of convCases) {
-      await checkOp({
-        inputs: [randomNd(xs, 1), randomNd(ws, 2, -0.5, 0.5), randomNd([ws[0]], 3)],
-        ref: ([a, k, c]) => NR.conv2d(a, k, c, geom),
-        gpu: ([a, k, c]) => T.conv2d(a, k, c, geom),
-        fwdTol: { atol: 1e-5, rtol: 1e-4 },
-        gradTol: { atol: 2e-4, rtol: 2e-3 },
-      });
+// The adapter picks one GEMM body; the others must be exact too (a GPU gets gemm_tiled).
+for (const body of ['gemm', 'gemm_tiled'] as const)
+  test(`GEMM body ${body}: every conv and transposed-conv case, forward and gradients`, async () => {
+    forceGemmBody(body);
+    try {
+      for (const [, xs, ws, geom] of convCases) {
+        await checkOp({
+          inputs: [randomNd(xs, 1), randomNd(ws, 2, -0.5, 0.5), randomNd([ws[0]], 3)],
+          ref: ([a, k, c]) => NR.conv2d(a, k, c, geom),
+          gpu: ([a, k, c]) => T.conv2d(a, k, c, geom),
+          fwdTol: { atol: 1e-5, rtol: 1e-4 },
+          gradTol: { atol: 2e-4, rtol: 2e-3 },
+        });
+      }
+      for (const [, xs, ws, geom] of convTCases) {
+        await checkOp({
+          inputs: [randomNd(xs, 4), randomNd(ws, 5, -0.5, 0.5), randomNd([ws[1]], 6)],
+          ref: ([a, k, c]) => NR.convTranspose2d(a, k, c, geom),
+          gpu: ([a, k, c]) => T.convTranspose2d(a, k, c, geom),
+          fwdTol: { atol: 1e-5, rtol: 1e-4 },
+          gradTol: { atol: 2e-4, rtol: 2e-3 },
+        });
+      }
+    } finally {
+      forceGemmBody(null);
     }
-    for (const [, xs, ws, geom] of convTCases) {
-      await checkOp({
-        inputs: [randomNd(xs, 4), randomNd(ws, 5, -0.5, 0.5), randomNd([ws[1]], 6)],
-        ref: ([a, k, c]) => NR.convTranspose2d(a, k, c, geom),
-        gpu: ([a, k, c]) => T.convTranspose2d(a, k, c, geom),
-        fwdTol: { atol: 1e-5, rtol: 1e-4 },
-        gradTol: { atol: 2e-4, rtol: 2e-3 },
-      });
-    }
-  } finally {
-    forceGemmBody(null);
-  }
-});
+  });
 
 test('conv shape errors name the problem before any GPU work', () => {
   const x = T.zeros([1, 3, 8, 8]);

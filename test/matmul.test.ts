@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as T from '../src/index.ts';
+import { forceGemmBody } from '../src/kernels/gemm.ts';
 import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as R from './reference.ts';
 
@@ -73,5 +74,34 @@ test('matmul 128x256 @ 256x64 (many tiles)', async () => {
   const got = await T.matmul(toTensor(a), toTensor(b)).data();
   assertClose(got, R.matmul(a, b).data, { atol: 1e-4, rtol: 1e-4 });
 });
+
+for (const body of ['gemm', 'gemm_subgroup', 'gemm_tiled'] as const) {
+  test(`GEMM body ${body}: edge tiles, batches and transposed operands`, async () => {
+    if (body === 'gemm_subgroup' && T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
+    forceGemmBody(body);
+    try {
+      for (const [batch, M, K, N] of [
+        [1, 70, 37, 65],
+        [3, 5, 17, 9],
+        [2, 64, 16, 64],
+      ]) {
+        const a = randomNd([batch, M, K], M + K);
+        const b = randomNd([batch, K, N], K + N);
+        const got = await T.matmul(toTensor(a), toTensor(b)).data();
+        const want: number[] = [];
+        for (let i = 0; i < batch; i++) {
+          const ai = { shape: [M, K], data: a.data.slice(i * M * K, (i + 1) * M * K) };
+          const bi = { shape: [K, N], data: b.data.slice(i * K * N, (i + 1) * K * N) };
+          want.push(...R.matmul(ai as typeof a, bi as typeof b).data);
+        }
+        assertClose(got, want, { atol: 1e-4, rtol: 1e-4 }, `${batch}x${M}x${K}x${N}`);
+        const t = T.matmul(toTensor(b).transpose(), toTensor(a).transpose());
+        assertClose(await t.transpose().data(), want, { atol: 1e-4, rtol: 1e-4 }, 'transposed');
+      }
+    } finally {
+      forceGemmBody(null);
+    }
+  });
+}
 
 test.run();

@@ -8,10 +8,14 @@ import { declareKernel, wgslConst } from './declare.ts';
 const TILE = {
   gemm: { TM: wgslConst('gemm', 'TM'), TN: wgslConst('gemm', 'TN') },
   gemm_subgroup: { TM: wgslConst('gemm_subgroup', 'TM'), TN: wgslConst('gemm_subgroup', 'TN') },
+  gemm_tiled: { TM: wgslConst('gemm_tiled', 'TM'), TN: wgslConst('gemm_tiled', 'TN') },
 };
 
-/** The GEMM bodies: the portable register tile, and the CPU driver's subgroup-broadcast variant. */
-export type GemmBody = 'gemm' | 'gemm_subgroup';
+/**
+ * The GEMM bodies over the same hooks: the portable register tile (gemm), the CPU driver's
+ * subgroup-broadcast variant (gemm_subgroup) and the GPUs' workgroup-memory tiles (gemm_tiled).
+ */
+export type GemmBody = 'gemm' | 'gemm_subgroup' | 'gemm_tiled';
 
 export interface GemmTile {
   body: GemmBody;
@@ -30,23 +34,24 @@ export function forceGemmBody(body: GemmBody | null): void {
 }
 
 /**
- * The strategy per adapter. The CPU driver (8-lane SIMD) wants 8x1 workgroups, and with subgroups of
- * exactly 8 the broadcast body, which loads the shared operand once per subgroup; a GPU gets 8x8.
+ * The strategy per adapter. The CPU driver (8-lane SIMD, where loads dominate and barriers cost more
+ * than they save) wants 8x1 workgroups, and with subgroups of exactly 8 the broadcast body; a GPU
+ * gets 16x16 workgroups over workgroup-memory tiles.
  */
 export function gemmTile(): GemmTile {
   const info = rt().info;
   const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
-  const body: GemmBody = forced ?? (info.isCpu && sub8 ? 'gemm_subgroup' : 'gemm');
-  if (body === 'gemm_subgroup') {
-    if (!sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
-    return { body, WG_X: 8, WG_Y: 1, ...TILE[body] };
-  }
-  return info.isCpu ? { body, WG_X: 8, WG_Y: 1, ...TILE[body] } : { body, WG_X: 8, WG_Y: 8, ...TILE[body] };
+  const body: GemmBody = forced ?? (info.isCpu ? (sub8 ? 'gemm_subgroup' : 'gemm') : 'gemm_tiled');
+  if (body === 'gemm_subgroup' && !sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
+  if (body === 'gemm_tiled') return { body, WG_X: 16, WG_Y: 16, ...TILE[body] };
+  return info.isCpu || body === 'gemm_subgroup'
+    ? { body, WG_X: 8, WG_Y: 1, ...TILE[body] }
+    : { body, WG_X: 8, WG_Y: 8, ...TILE[body] };
 }
 
 /** One declaration per GEMM body for a hook set (the same params, entries and constants). */
 export function perBody<K>(make: (body: GemmBody) => K): Record<GemmBody, K> {
-  return { gemm: make('gemm'), gemm_subgroup: make('gemm_subgroup') };
+  return { gemm: make('gemm'), gemm_subgroup: make('gemm_subgroup'), gemm_tiled: make('gemm_tiled') };
 }
 
 /** The workgroup grid covering an M x N result per batch. */
