@@ -8,7 +8,7 @@
 // h, along w), phases[3ph+2] = (c0, c1, -, -) as i32 bits: dy's row/column of the phase's first
 // pixel for its first tap (may be negative).
 // GEMM per batch: M = C, N = its phase's pixels, depth = K * its taps. Bindings: 1 = padded dy,
-// 2 = weight, 3 = bias. H, W are dx's size, OH, OW dy's.
+// 2 = weight, 3 = bias, 5 = x (the input activation's derivative). H, W are dx's size, OH, OW dy's.
 
 struct Phase { r: vec4u, n: vec4u, o: vec4u }
 
@@ -62,5 +62,7 @@ fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let a = col / f.n.w;
   let ih = f.r.x + a * p.sh;
   let iw = f.r.y + (col - a * f.n.w) * p.sw;
-  out[(((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw] = v + bias_of(ci);
+  let i = (((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw;
+  // With an input activation this is the gradient at x before it: times the activation's derivative.
+  out[i] = (v + bias_of(ci)) * act_in_grad(i);
 }

@@ -31,7 +31,7 @@ fn gemm_k(b: u32, k: u32) -> GemmStep {
 }
 
 fn gemm_a(i: u32) -> f32 { return in2[i]; }
-fn gemm_b(i: u32) -> f32 { return in1[i]; }
+fn gemm_b(i: u32) -> f32 { return act_in(in1[i]); }
 
 fn gemm_write(b: u32, m: u32, col: u32, v: f32) {
   out[(b * p.K + m) * p.OH * p.OW + col] = v + bias_of(m);

@@ -4,6 +4,7 @@ import * as T from '../src/index.ts';
 import { forceGemmBody } from '../src/kernels/gemm.ts';
 import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as NR from './nn-reference.ts';
+import type { Nd } from './reference.ts';
 
 test.before(setup);
 
@@ -79,6 +80,18 @@ test('conv2d forward at a U-Net layer size (64 -> 128 channels, 32x32)', async (
   let worst = 0;
   for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.data[i]));
   assert.ok(worst < 1e-4, `max error ${worst}`);
+});
+
+test('conv2d with a fused input activation equals conv2d(leakyRelu(x)): forward and all gradients', async () => {
+  const geom = { stride: 2, padding: 1 };
+  const lrelu = (a: Nd): Nd => ({ ...a, data: a.data.map((v) => (v > 0 ? v : 0.2 * v)) });
+  await checkOp({
+    inputs: [randomNd([2, 3, 9, 8], 7), randomNd([4, 3, 4, 4], 8, -0.5, 0.5), randomNd([4], 9)],
+    ref: ([a, k, c]) => NR.conv2d(lrelu(a), k, c, geom),
+    gpu: ([a, k, c]) => T.conv2d(a, k, c, { ...geom, inputSlope: 0.2 }),
+    fwdTol: { atol: 1e-5, rtol: 1e-4 },
+    gradTol: { atol: 2e-4, rtol: 2e-3 },
+  });
 });
 
 // The adapter picks one GEMM body; the others must be exact too (a GPU gets gemm_tiled).

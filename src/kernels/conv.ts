@@ -51,6 +51,8 @@ const PARAMS = {
   ostep_w: 'u32',
   chunk: 'u32',
   splits: 'u32',
+  in_act: 'u32',
+  in_slope: 'f32',
   phases: 'u32x192',
 } as const satisfies ParamSpec;
 
@@ -69,26 +71,52 @@ const conv = <const E extends Record<string, readonly string[]>>(
 const FORWARD = perBody((b) =>
   declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out'] }, b)),
 );
-const DGRAD = perBody((b) => declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out'] }, b)));
+const DGRAD = perBody((b) =>
+  declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
+);
 const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out'] }, b)));
 
 /** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
 const MAX_PHASES = 16;
 
 type Extra = Partial<
-  Record<'n_phases' | 'kstep_h' | 'kstep_w' | 'ostep_h' | 'ostep_w' | 'chunk' | 'splits', number>
+  Record<
+    'n_phases' | 'kstep_h' | 'kstep_w' | 'ostep_h' | 'ostep_w' | 'chunk' | 'splits' | 'in_act' | 'in_slope',
+    number
+  >
 >;
+
+/** A leaky ReLU the conv applies to its input as it reads it (null: none). */
+export type InputAct = { slope: number } | null;
+
+const actParams = (act: InputAct): Extra => (act ? { in_act: 1, in_slope: act.slope } : {});
 
 /** kernels/conv.wgsl's params: the geometry, the hook set's own fields (others 0), the phase table. */
 function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number[] = []) {
   const { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw } = g;
-  const unused = { n_phases: 0, kstep_h: 0, kstep_w: 0, ostep_h: 0, ostep_w: 0, chunk: 0, splits: 0 };
+  const unused = {
+    n_phases: 0,
+    kstep_h: 0,
+    kstep_w: 0,
+    ostep_h: 0,
+    ostep_w: 0,
+    chunk: 0,
+    splits: 0,
+    in_act: 0,
+    in_slope: 0,
+  };
   const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, has_bias: hasBias ? 1 : 0 };
   return { ...geometry, ...unused, ...extra, phases };
 }
 
-/** y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). */
-export function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
+/** y = conv(act(x), w) + bias; the hooks read the zero padding as zeros (no padded copy). */
+export function convForward(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeom,
+  act: InputAct = null,
+): Tensor {
   const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
   const M = g.K;
   const N = g.OH * g.OW;
@@ -96,7 +124,7 @@ export function convForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGe
   const tile = gemmTile();
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
-    params: params(g, !!bias),
+    params: params(g, !!bias, actParams(act)),
     bind: { in1: x, in2: w, in3: bias ?? x, out: y },
     workgroups: gemmGrid(tile, M, N, g.N),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
@@ -139,8 +167,19 @@ function phaseTaps(r: number, size: number, s: number, p: number, d: number, ker
   return { start: r, count, k0, kstep: s / g, nk: ks.length, c0, ostep: d / g };
 }
 
-/** dx = dgrad(dy, w) + bias[c]: the conv input gradient, every stride phase in one launch. */
-export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeom): Tensor {
+/**
+ * dx = dgrad(dy, w) + bias[c]: the conv input gradient (times act'(x) with an input activation, x
+ * then given), every stride phase in one launch.
+ */
+export function convDgrad(
+  dy: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeom,
+  act: InputAct = null,
+  x: Tensor | null = null,
+): Tensor {
+  if (act && !x) throw new Error('convDgrad: an input activation needs x');
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
   const rows: PhaseTaps[] = [];
   const cols: PhaseTaps[] = [];
@@ -158,6 +197,7 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   // Steps are the same for every phase of a dimension: they depend on stride and dilation only.
   const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
   const extra = {
+    ...actParams(act),
     n_phases: live.length,
     kstep_h: th0.kstep,
     kstep_w: tw0.kstep,
@@ -169,7 +209,7 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
     const tile = gemmTile();
     DGRAD[tile.body].run('gemm', {
       params: params(g, !!bias, extra, table),
-      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx },
+      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: x ?? dy },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
       constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
     });
@@ -177,8 +217,8 @@ export function convDgrad(dy: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeo
   return dx;
 }
 
-/** dW = sum over positions of dy x im2col(x), split-K, then a sum of the splits. */
-export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
+/** dW = sum over positions of dy x im2col(act(x)), split-K, then a sum of the splits. */
+export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = null): Tensor {
   const M = g.K;
   const N = g.C * g.KH * g.KW;
   const depth = g.N * g.OH * g.OW;
@@ -191,7 +231,7 @@ export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom): Tensor {
   const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
   if (M * N === 0) return part;
   WGRAD[tile.body].run('gemm', {
-    params: params(g, false, { chunk, splits }),
+    params: params(g, false, { chunk, splits, ...actParams(act) }),
     bind: { in1: x, in2: dy, out: part },
     workgroups: gemmGrid(tile, M, N, splits),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },

@@ -7,14 +7,23 @@ import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
 
+export interface ConvTranspose2dOpts {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  outputPadding?: Pair;
+}
+
 export interface Conv2dOpts {
   stride?: Pair;
   padding?: Pair;
   dilation?: Pair;
-}
-
-export interface ConvTranspose2dOpts extends Conv2dOpts {
-  outputPadding?: Pair;
+  /**
+   * Applies leakyRelu(x, inputSlope) to the input first, fused into the conv's reads (no activation
+   * pass and no activation tensor; the gradient flows to x before it). nn.Sequential uses it for a
+   * LeakyReLU followed by a Conv2d.
+   */
+  inputSlope?: number;
 }
 
 function checkPairs(op: string, o: Record<string, [number, number]>, min: Record<string, number>): void {
@@ -64,11 +73,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const OH = Math.floor((H + 2 * ph - effH) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - effW) / sw) + 1;
   const g: ConvGeom = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw };
-  const y = convForward(x, weight, bias ?? null, g);
+  const slope = opts.inputSlope;
+  if (slope !== undefined && !Number.isFinite(slope))
+    throw new Error(`conv2d: inputSlope must be a number, got ${slope}`);
+  const act = slope === undefined ? null : { slope };
+  const y = convForward(x, weight, bias ?? null, g, act);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, inputs, (gy) => [
-    x.requiresGrad ? convDgrad(gy, weight, null, g) : null,
-    weight.requiresGrad ? convWgrad(x, gy, g) : null,
+    x.requiresGrad ? convDgrad(gy, weight, null, g, act, x) : null,
+    weight.requiresGrad ? convWgrad(x, gy, g, act) : null,
     bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
   ]);
 }
