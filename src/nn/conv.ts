@@ -48,6 +48,11 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
+
+  /** conv(leakyRelu(x, slope)) with the activation fused into the conv's reads. */
+  forwardWithInputSlope(x: Tensor, slope: number): Tensor {
+    return conv2d(x, this.weight, this.bias, { ...this.opts, inputSlope: slope });
+  }
 }
 
 export interface ConvTransposeLayerOpts extends ConvTranspose2dOpts {

@@ -3,6 +3,7 @@
 import { linear } from '../ops/matmul.ts';
 import { rand } from '../ops/random.ts';
 import type { Tensor } from '../tensor.ts';
+import { Conv2d } from './conv.ts';
 import { type AnyModule, type LayerKind, Module } from './module.ts';
 
 export interface LinearOpts {
@@ -125,7 +126,16 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.layers) h = m.call(h);
+    for (let i = 0; i < this.layers.length; i++) {
+      const m = this.layers[i];
+      const next = this.layers[i + 1];
+      // A LeakyReLU whose only reader is the next Conv2d runs inside that conv's reads: no separate
+      // activation pass and no activation tensor (same values and gradients).
+      if (m instanceof LeakyReLU && next instanceof Conv2d && next.opts.inputSlope === undefined) {
+        h = next.forwardWithInputSlope(h, m.negativeSlope);
+        i++;
+      } else h = m.call(h);
+    }
     return h;
   }
 }
