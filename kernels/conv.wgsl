@@ -7,8 +7,8 @@
 // split into a per-column part and a per-step part (no index arithmetic in the inner loop), and give
 // the 2D position of both parts in the operand read through the window (x for forward and wgrad, dy for
 // dgrad); the GEMM body zeroes a read whose position falls outside gemm_bounds (the zero padding).
-// Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write), 5 = x for
-// the input activation's derivative (dgrad).
+// Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write), 5 = the fused
+// activation's input (for its derivative, ACT_GRAD).
 // ph, pw: the conv's zero padding.
 
 struct Params {
@@ -21,7 +21,7 @@ struct Params {
   ostep_w: u32, pad2: u32, pad3: u32, pad4: u32,
   // conv_wgrad: positions per split-K chunk, number of chunks (splits).
   chunk: u32, splits: u32,
-  // The input activation: leaky ReLU with slope in_slope applied to x as it is read (in_act = 1).
+  // A fused input activation (leaky ReLU, slope in_slope; ReLU: 0): where it applies, ACT_* bits.
   in_act: u32, in_slope: f32,
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
@@ -32,7 +32,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> in2: array<f32>;
 @group(0) @binding(3) var<storage, read> in3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// conv_dgrad with an input activation: x itself, for the activation's derivative.
+// With ACT_GRAD: the activation's input, for its derivative.
 @group(0) @binding(5) var<storage, read> in4: array<f32>;
 
 fn bias_of(c: u32) -> f32 {
@@ -40,13 +40,17 @@ fn bias_of(c: u32) -> f32 {
   return 0.0;
 }
 
-// x as the conv sees it: leaky_relu(x, in_slope) when the conv has an input activation.
-fn act_in(v: f32) -> f32 {
-  return select(v, v * p.in_slope, p.in_act != 0u && v < 0.0);
-}
+// Where a fused input activation applies (in_act bits; TypeScript reads these constants):
+const ACT_B: u32 = 1u;    // to B as read (the operand read through the window)
+const ACT_A: u32 = 2u;    // to A as read (a transposed conv's input in its weight gradient)
+const ACT_GRAD: u32 = 4u; // to the output: times act'(in4), the gradient at the activation's input
 
-// d act_in / dx at the x stored at index i (1 without an input activation), as PyTorch: slope at x <= 0.
-fn act_in_grad(i: u32) -> f32 {
-  if (p.in_act == 0u) { return 1.0; }
+fn leaky(v: f32) -> f32 { return select(v, v * p.in_slope, v < 0.0); }
+fn act_b(v: f32) -> f32 { return select(v, leaky(v), (p.in_act & ACT_B) != 0u); }
+fn act_a(v: f32) -> f32 { return select(v, leaky(v), (p.in_act & ACT_A) != 0u); }
+
+// d act / dx at the x stored at in4[i] (1 when ACT_GRAD is off), as PyTorch: the slope at x <= 0.
+fn act_grad(i: u32) -> f32 {
+  if ((p.in_act & ACT_GRAD) == 0u) { return 1.0; }
   return select(p.in_slope, 1.0, in4[i] > 0.0);
 }

@@ -55,7 +55,7 @@ fn gemm_k(b: u32, k: u32) -> GemmStep {
 }
 
 fn gemm_a(i: u32) -> f32 { return in2[i]; }
-fn gemm_b(i: u32) -> f32 { return in1[i]; }
+fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
 fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let f = phase_of(b);
@@ -64,5 +64,5 @@ fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let iw = f.r.y + (col - a * f.n.w) * p.sw;
   let i = (((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw;
   // With an input activation this is the gradient at x before it: times the activation's derivative.
-  out[i] = (v + bias_of(ci)) * act_in_grad(i);
+  out[i] = (v + bias_of(ci)) * act_grad(i);
 }

@@ -39,8 +39,8 @@ fn gemm_k(s: u32, k: u32) -> GemmStep {
   return GemmStep(a, b, vec2i(i32(oh * p.sh), i32(ow * p.sw)), 1u);
 }
 
-fn gemm_a(i: u32) -> f32 { return in2[i]; }
-fn gemm_b(i: u32) -> f32 { return act_in(in1[i]); }
+fn gemm_a(i: u32) -> f32 { return act_a(in2[i]); }
+fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
 fn gemm_write(s: u32, m: u32, col: u32, v: f32) {
   out[(s * p.K + m) * p.C * p.KH * p.KW + col] = v;

@@ -94,6 +94,20 @@ test('conv2d with a fused input activation equals conv2d(leakyRelu(x)): forward 
   });
 });
 
+test('convTranspose2d with a fused input ReLU / leaky ReLU equals convTranspose2d(act(x))', async () => {
+  const geom = { stride: 2, padding: 1 };
+  for (const slope of [0, 0.2]) {
+    const act = (a: Nd): Nd => ({ ...a, data: a.data.map((v) => (v > 0 ? v : slope * v)) });
+    await checkOp({
+      inputs: [randomNd([2, 3, 4, 5], 10), randomNd([3, 4, 4, 4], 11, -0.5, 0.5), randomNd([4], 12)],
+      ref: ([a, k, c]) => NR.convTranspose2d(act(a), k, c, geom),
+      gpu: ([a, k, c]) => T.convTranspose2d(a, k, c, { ...geom, inputSlope: slope }),
+      fwdTol: { atol: 1e-5, rtol: 1e-4 },
+      gradTol: { atol: 2e-4, rtol: 2e-3 },
+    });
+  }
+});
+
 // The adapter picks one GEMM body; the others must be exact too (a GPU gets gemm_tiled).
 for (const body of ['gemm', 'gemm_tiled'] as const)
   test(`GEMM body ${body}: every conv and transposed-conv case, forward and gradients`, async () => {

@@ -4,7 +4,7 @@
 // in one launch), wgrad (both weight gradients, split-K). The zero padding is never copied: the hooks
 // give each read's position and the GEMM body zeroes those outside the operand. No gradient is recorded.
 import { Tensor } from '../tensor.ts';
-import { declareKernel, type KernelDeclaration, type ParamSpec } from './declare.ts';
+import { declareKernel, type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
 import { type GemmBody, gemmGrid, gemmTile, perBody } from './gemm.ts';
 import { REDUCE_SUM, reduce } from './reduce.ts';
 
@@ -69,7 +69,7 @@ const conv = <const E extends Record<string, readonly string[]>>(
 });
 
 const FORWARD = perBody((b) =>
-  declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out'] }, b)),
+  declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
 );
 const DGRAD = perBody((b) =>
   declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
@@ -86,10 +86,24 @@ type Extra = Partial<
   >
 >;
 
-/** A leaky ReLU the conv applies to its input as it reads it (null: none). */
-export type InputAct = { slope: number } | null;
+/** Where a fused leaky ReLU applies (kernels/conv.wgsl's ACT_* bits). */
+export const ACT_B = wgslConst('conv', 'ACT_B');
+export const ACT_A = wgslConst('conv', 'ACT_A');
+export const ACT_GRAD = wgslConst('conv', 'ACT_GRAD');
 
-const actParams = (act: InputAct): Extra => (act ? { in_act: 1, in_slope: act.slope } : {});
+/**
+ * A leaky ReLU (slope 0: ReLU) fused into a launch: applied to B or A as read, or, for ACT_GRAD, the
+ * output multiplied by its derivative at `x` (null: none).
+ */
+export type InputAct = { slope: number; where: number; x?: Tensor } | null;
+
+const actParams = (act: InputAct): Extra => (act ? { in_act: act.where, in_slope: act.slope } : {});
+
+function actInput(act: InputAct): Tensor | null {
+  if (!act || !(act.where & ACT_GRAD)) return null;
+  if (!act.x) throw new Error('conv: an ACT_GRAD activation needs its input x');
+  return act.x;
+}
 
 /** kernels/conv.wgsl's params: the geometry, the hook set's own fields (others 0), the phase table. */
 function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number[] = []) {
@@ -109,7 +123,7 @@ function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number
   return { ...geometry, ...unused, ...extra, phases };
 }
 
-/** y = conv(act(x), w) + bias; the hooks read the zero padding as zeros (no padded copy). */
+/** y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). */
 export function convForward(
   x: Tensor,
   w: Tensor,
@@ -125,7 +139,7 @@ export function convForward(
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
     params: params(g, !!bias, actParams(act)),
-    bind: { in1: x, in2: w, in3: bias ?? x, out: y },
+    bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: actInput(act) ?? x },
     workgroups: gemmGrid(tile, M, N, g.N),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
@@ -168,8 +182,8 @@ function phaseTaps(r: number, size: number, s: number, p: number, d: number, ker
 }
 
 /**
- * dx = dgrad(dy, w) + bias[c]: the conv input gradient (times act'(x) with an input activation, x
- * then given), every stride phase in one launch.
+ * dx = dgrad(dy, w) + bias[c]: the conv input gradient (also a transposed conv's output), every
+ * stride phase in one launch.
  */
 export function convDgrad(
   dy: Tensor,
@@ -177,9 +191,7 @@ export function convDgrad(
   bias: Tensor | null,
   g: ConvGeom,
   act: InputAct = null,
-  x: Tensor | null = null,
 ): Tensor {
-  if (act && !x) throw new Error('convDgrad: an input activation needs x');
   const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
   const rows: PhaseTaps[] = [];
   const cols: PhaseTaps[] = [];
@@ -209,7 +221,7 @@ export function convDgrad(
     const tile = gemmTile();
     DGRAD[tile.body].run('gemm', {
       params: params(g, !!bias, extra, table),
-      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: x ?? dy },
+      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
       constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
     });
@@ -217,7 +229,7 @@ export function convDgrad(
   return dx;
 }
 
-/** dW = sum over positions of dy x im2col(act(x)), split-K, then a sum of the splits. */
+/** dW = sum over positions of dy x im2col(x), split-K, then a sum of the splits. */
 export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = null): Tensor {
   const M = g.K;
   const N = g.C * g.KH * g.KW;

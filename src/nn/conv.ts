@@ -99,4 +99,9 @@ export class ConvTranspose2d extends Module {
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, this.opts);
   }
+
+  /** convTranspose(leakyRelu(x, slope)) with the activation fused into the reads (0: ReLU). */
+  forwardWithInputSlope(x: Tensor, slope: number): Tensor {
+    return convTranspose2d(x, this.weight, this.bias, { ...this.opts, inputSlope: slope });
+  }
 }

@@ -3,7 +3,7 @@
 import { linear } from '../ops/matmul.ts';
 import { rand } from '../ops/random.ts';
 import type { Tensor } from '../tensor.ts';
-import { Conv2d } from './conv.ts';
+import { Conv2d, ConvTranspose2d } from './conv.ts';
 import { type AnyModule, type LayerKind, Module } from './module.ts';
 
 export interface LinearOpts {
@@ -129,10 +129,11 @@ export class Sequential extends Module {
     for (let i = 0; i < this.layers.length; i++) {
       const m = this.layers[i];
       const next = this.layers[i + 1];
-      // A LeakyReLU whose only reader is the next Conv2d runs inside that conv's reads: no separate
-      // activation pass and no activation tensor (same values and gradients).
-      if (m instanceof LeakyReLU && next instanceof Conv2d && next.opts.inputSlope === undefined) {
-        h = next.forwardWithInputSlope(h, m.negativeSlope);
+      // A ReLU / LeakyReLU whose only reader is the next conv runs inside that conv's reads: no
+      // separate activation pass and no activation tensor (same values and gradients).
+      const slope = m instanceof LeakyReLU ? m.negativeSlope : m instanceof ReLU ? 0 : undefined;
+      if (slope !== undefined && (next instanceof Conv2d || next instanceof ConvTranspose2d)) {
+        h = next.forwardWithInputSlope(h, slope);
         i++;
       } else h = m.call(h);
     }

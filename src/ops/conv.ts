@@ -2,7 +2,7 @@
 // launchers that serve both (forward, dgrad, wgrad) are in src/kernels/conv.ts.
 
 import { record } from '../autograd.ts';
-import { type ConvGeom, convDgrad, convForward, convWgrad } from '../kernels/conv.ts';
+import { ACT_A, ACT_B, ACT_GRAD, type ConvGeom, convDgrad, convForward, convWgrad } from '../kernels/conv.ts';
 import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
@@ -12,6 +12,8 @@ export interface ConvTranspose2dOpts {
   padding?: Pair;
   dilation?: Pair;
   outputPadding?: Pair;
+  /** As Conv2dOpts.inputSlope: leakyRelu(x, inputSlope) (0: ReLU) fused into the reads of x. */
+  inputSlope?: number;
 }
 
 export interface Conv2dOpts {
@@ -34,6 +36,12 @@ function checkPairs(op: string, o: Record<string, [number, number]>, min: Record
       );
     }
   }
+}
+
+function checkSlope(op: string, slope: number | undefined): number | undefined {
+  if (slope !== undefined && !Number.isFinite(slope))
+    throw new Error(`${op}: inputSlope must be a number, got ${slope}`);
+  return slope;
 }
 
 function checkBias(op: string, bias: Tensor | null | undefined, n: number): void {
@@ -73,15 +81,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const OH = Math.floor((H + 2 * ph - effH) / sh) + 1;
   const OW = Math.floor((W + 2 * pw - effW) / sw) + 1;
   const g: ConvGeom = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw };
-  const slope = opts.inputSlope;
-  if (slope !== undefined && !Number.isFinite(slope))
-    throw new Error(`conv2d: inputSlope must be a number, got ${slope}`);
-  const act = slope === undefined ? null : { slope };
-  const y = convForward(x, weight, bias ?? null, g, act);
+  const slope = checkSlope('conv2d', opts.inputSlope);
+  const act = (where: number) => (slope === undefined ? null : { slope, where, x });
+  const y = convForward(x, weight, bias ?? null, g, act(ACT_B));
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, inputs, (gy) => [
-    x.requiresGrad ? convDgrad(gy, weight, null, g, act, x) : null,
-    weight.requiresGrad ? convWgrad(x, gy, g, act) : null,
+    x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD)) : null,
+    weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B)) : null,
     bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
   ]);
 }
@@ -123,12 +129,14 @@ export function convTranspose2d(
   }
   // The conv whose dgrad this is: its input is our output, its output our input.
   const g: ConvGeom = { N, C: Cout, H: OH, W: OW, K: Cin, OH: H, OW: W, KH, KW, sh, sw, ph, pw, dh, dw };
-  const y = convDgrad(x, weight, bias ?? null, g);
+  const slope = checkSlope('convTranspose2d', opts.inputSlope);
+  const act = (where: number) => (slope === undefined ? null : { slope, where, x });
+  const y = convDgrad(x, weight, bias ?? null, g, act(ACT_B));
   const inputs = bias ? [x, weight, bias] : [x, weight];
   // Both gradients read the output gradient through the conv's windows.
   return record(y, inputs, (gy) => [
-    x.requiresGrad ? convForward(gy, weight, null, g) : null,
-    weight.requiresGrad ? convWgrad(gy, x, g) : null,
+    x.requiresGrad ? convForward(gy, weight, null, g, act(ACT_GRAD)) : null,
+    weight.requiresGrad ? convWgrad(gy, x, g, act(ACT_A)) : null,
     bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
   ]);
 }
