@@ -233,6 +233,33 @@ test('resize + crop: A and B are the resized halves cropped at the reported corn
   assert.equal(ci.A, cropCHW(A0, ci.crop.x, ci.crop.y, 8));
 });
 
+test('A|B files that are not 2:1 are split at floor(w / 2), as the reference (int(w / 2))', async () => {
+  // 9x4: A is columns 0-3 (4 wide), B columns 4-8 (5 wide); 'crop' keeps the pixels unresampled.
+  const A0 = picture(4, 4, 1);
+  const B0 = picture(5, 4, 2);
+  const root = makeRoot('odd', { 'o.png': sideBySide(A0, B0), 'w.png': sideBySide(picture(6, 4), B0) });
+  const ds = await dataset({ dataroot: root, preprocess: 'crop', cropSize: 4, noFlip: true, seed: 1 });
+  const it = await ds.item(0);
+  assert.equal(
+    [it.shapeA, it.shapeB],
+    [
+      [3, 4, 4],
+      [3, 4, 4],
+    ],
+  );
+  assert.equal(it.crop, { x: 0, y: 0 });
+  assert.equal(it.A, cropCHW(A0, 0, 0, 4));
+  assert.equal(it.B, cropCHW(B0, 0, 0, 4));
+  // 11x4 (6 + 5): A = the first 5 columns, B = the last 6; both resized to loadSize as usual.
+  const r = await dataset({ dataroot: root, loadSize: 4, cropSize: 4, noFlip: true });
+  const w = await r.item(1);
+  assert.equal(w.shapeA, [3, 4, 4]);
+  const six = sideBySide(picture(6, 4), B0);
+  const left = { ...six, width: 5, data: new Uint8Array(5 * 4 * 3) };
+  for (let y = 0; y < 4; y++) left.data.set(six.data.subarray(y * 11 * 3, (y * 11 + 5) * 3), y * 5 * 3);
+  assert.equal(w.A, toCHW(resize(left, 4, 4)));
+});
+
 test('flip: A and B are mirrored together, and only when the draw says so', async () => {
   const A0 = picture(12, 12, 3);
   const root = makeRoot('flip', { 'q.png': sideBySide(A0, A0) }); // identical halves
@@ -320,7 +347,8 @@ test('errors name the file: corrupt JPEG, non-image, wrong aspect; and the batch
   assert.equal((await ds.item(0)).shapeA, [3, 8, 8]);
   await rejects(ds.item(1), /b_corrupt\.jpg: corrupt JPEG/);
   await rejects(ds.item(2), /c_text\.jpg: not a PNG or JPEG image/);
-  await rejects(ds.item(3), /d_square\.png: is 8x8; an aligned A\|B image must be twice as wide as high/);
+  // Not 2:1: split at floor(w / 2) as the reference's int(w / 2), so an 8x8 square gives two 4x8 halves.
+  assert.equal((await ds.item(3)).shapeA, [3, 8, 8]);
   // a bad file fails its batch with the file's name, also through the worker pool
   const pooled = await dataset({ dataroot: root, loadSize: 8, cropSize: 8, workers: 1 });
   await rejects(
@@ -329,7 +357,7 @@ test('errors name the file: corrupt JPEG, non-image, wrong aspect; and the batch
         /* consume */
       }
     })(),
-    /(b_corrupt\.jpg: corrupt JPEG|c_text\.jpg: not a PNG|d_square\.png: is 8x8)/,
+    /(b_corrupt\.jpg: corrupt JPEG|c_text\.jpg: not a PNG)/,
   );
   // batch sizes
   assert.throws(() => validateBatchSize(3, 10, { even: true }), /batch size 3 is odd; BicycleGAN splits/);
