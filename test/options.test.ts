@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,14 +136,17 @@ test('a bad command-line value names the option and what it must be', async () =
   await rejects(parse(['--nz', '0']), /^--nz must be an integer >= 1, got 0$/);
   await rejects(parse(['--nz', '3x']), /--nz must be an integer >= 1, got 3x/);
   await rejects(parse(['--batch_size', '2.5']), /--batch_size must be an integer >= 1, got 2.5/);
-  await rejects(parse(['--lr', 'fast']), /--lr must be a number >= 0, got fast/);
+  await rejects(parse(['--lr', 'fast']), /--lr must be a number > 0, got fast/);
+  await rejects(parse(['--lr', '0']), /^--lr must be a number > 0, got 0$/);
+  await rejects(parse(['--display_count', '0']), /^--display_count must be an integer >= 1, got 0$/);
+  await rejects(parse(['--max_iters', '0']), /^--max_iters must be an integer >= 1, got 0$/);
   await rejects(parse(['--beta1', '1.5']), /--beta1 must be a number in \[0, 1\], got 1.5/);
   await rejects(
     parse(['--netG', 'unet_512']),
     /--netG must be one of unet_64, unet_128, unet_256, got unet_512/,
   );
   await rejects(parse(['--input_nc', '2']), /--input_nc must be one of 1, 3, got 2/);
-  await rejects(parse(['--bogus', '1']), /Unknown argument: bogus/);
+  await rejects(parse(['--bogus', '1']), /^Unknown argument: bogus; --help lists the options$/);
   // Numbers in text form parse strictly; negative and exponent forms are numbers.
   const r = await parse(['--seed', '-3', '--lr', '2e-4']);
   assert.equal([r.train.seed, r.train.model.lr], [-3, 2e-4]);
@@ -237,6 +241,55 @@ test('OptionsOf: camelCase names, `to`, `invert`, optional entries, demanded ent
   });
   assert.is(optional, undefined);
   throwsMessage(() => resolveOptions(TABLE), /--run is required/);
+});
+
+/** Runs a command-line script (no GPU is started before its options are checked): exit code and output. */
+function runScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('the command lines print one line `error: ...` naming the option and exit 1 (no help text, no stack)', async () => {
+  const e2s = 'examples/edges2shoes.ts';
+  const sample = 'examples/sample.ts';
+  const cases: [string, string[], RegExp][] = [
+    [e2s, ['--lr', '0'], /^error: --lr must be a number > 0, got 0$/],
+    [e2s, ['--display_count', '0'], /^error: --display_count must be an integer >= 1, got 0$/],
+    [e2s, ['--max_iters', '0'], /^error: --max_iters must be an integer >= 1, got 0$/],
+    [e2s, ['--bogus', '1'], /^error: Unknown argument: bogus; --help lists the options$/],
+    [
+      sample,
+      ['--run', tmp, '--input', tmp, '--n_samples', '-1'],
+      /^error: --n_samples must be an integer >= 1, got -1$/,
+    ],
+    [
+      sample,
+      ['--run', tmp, '--input', tmp, '--direction', 'up'],
+      /^error: --direction must be one of AtoB, BtoA, got up$/,
+    ],
+    [sample, ['--input', tmp], /^error: --run is required/],
+    [sample, ['--run', join(tmp, 'no-run'), '--input', tmp], /^error: no checkpoint 'latest' in .*no-run/],
+  ];
+  const results = await Promise.all(cases.map(([script, args]) => runScript(script, args)));
+  results.forEach(({ code, stdout, stderr }, i) => {
+    const [script, args, re] = cases[i];
+    const what = `${script} ${args.join(' ')}`;
+    assert.is(code, 1, `${what}: exit code`);
+    assert.is(stdout, '', `${what}: nothing on stdout (no help text)`);
+    const lines = stderr.trim().split('\n');
+    assert.is(lines.length, 1, `${what}: one line, got ${stderr}`);
+    assert.match(lines[0], re, what);
+  });
 });
 
 test.run();

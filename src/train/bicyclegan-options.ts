@@ -7,7 +7,6 @@ import { NET_D, NET_E, NET_G } from '../models/bicyclegan/networks.ts';
 import {
   cliParser,
   cliValues,
-  OptionError,
   type OptionsOf,
   type OptionTable,
   propName,
@@ -209,7 +208,7 @@ export const MODEL_OPTIONS = {
     describe: 'weight of the KL term',
     group: 'Model',
   },
-  lr: { type: 'number', min: 0, default: D.lr, describe: 'initial Adam learning rate', group: 'Model' },
+  lr: { type: 'number', above: 0, default: D.lr, describe: 'initial Adam learning rate', group: 'Model' },
   beta1: { type: 'number', min: 0, max: 1, default: D.beta1, describe: 'Adam beta1', group: 'Model' },
 } as const satisfies OptionTable;
 
@@ -430,12 +429,8 @@ export async function parseTrainCommand(
   opts: { exitProcess?: boolean } = {},
 ): Promise<{ options: CliOptions; train: TrainOptions }> {
   let parser = trainParser(args);
-  if (opts.exitProcess === false) {
-    // For tests: yargs' own errors (unknown options, a missing value) are thrown instead of exiting.
-    parser = parser.exitProcess(false).fail((msg, err) => {
-      throw err ?? new OptionError(msg);
-    });
-  }
+  // For tests: --help and --version return instead of exiting (errors are thrown either way).
+  if (opts.exitProcess === false) parser = parser.exitProcess(false);
   const cli = cliValues(await parser.parse(), OPTIONS);
   const config = cli.config ? readConfig(cli.config, OPTIONS) : {};
   return resolveTrainCommand(cli, config);
