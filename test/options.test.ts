@@ -110,7 +110,10 @@ const asJSON = (o: TrainOptions) => JSON.parse(JSON.stringify(o));
 
 test('the resolved defaults equal what the command line gave before the table (both presets)', async () => {
   assert.equal(asJSON((await parse([])).train), OLD_SYNTHETIC);
-  assert.equal(asJSON((await parse(['--dataroot', 'datasets/e2s'])).train), OLD_EDGES2SHOES);
+  assert.equal(
+    asJSON((await parse(['--preset', 'edges2shoes', '--dataroot', 'datasets/e2s'])).train),
+    OLD_EDGES2SHOES,
+  );
   const r = await parse(
     '--batch_size 4 --no_split --continue_train --epoch 3 --name foo --lr 0.01'.split(' '),
   );
@@ -124,6 +127,43 @@ test('the resolved defaults equal what the command line gave before the table (b
   });
   // The key order of the model options (state.json records it) is DEFAULT_OPTIONS'.
   assert.equal(Object.keys(r.train.model), Object.keys(OLD_SYNTHETIC.model));
+});
+
+test('presets: --preset edges2shoes is the reference script; --dataroot alone the official defaults', async () => {
+  const official = (await parse(['--dataroot', 'datasets/e2s'])).train;
+  assert.equal(
+    [
+      official.model.inputNc,
+      official.loadSize,
+      official.cropSize,
+      official.noFlip,
+      official.model.useDropout,
+    ],
+    [3, 286, 256, false, false],
+  );
+  assert.equal(
+    [official.niter, official.niterDecay, official.model.netG, official.model.lr],
+    [100, 100, 'unet_256', 0.0002],
+  );
+  assert.is(official.outputDir, 'runs/e2s');
+  const e2s = await parse(['--preset', 'edges2shoes', '--dataroot', 'datasets/e2s', '--input_nc', '3']);
+  assert.equal([e2s.train.model.inputNc, e2s.train.loadSize, e2s.train.niter], [3, 256, 30]); // cli > preset
+  assert.is(e2s.options.preset, 'edges2shoes');
+  // No --dataroot: the synthetic preset (also when named), on any data set when asked for.
+  assert.is((await parse([])).options.preset, 'synthetic');
+  const synth = await parse(['--preset', 'synthetic', '--dataroot', 'datasets/e2s']);
+  assert.equal(
+    [synth.train.model.netG, synth.train.dataroot, synth.train.outputDir],
+    ['unet_64', 'datasets/e2s', 'runs/synthetic'],
+  );
+  await rejects(parse(['--preset', 'edges2shoes']), /--preset edges2shoes needs --dataroot/);
+  await rejects(parse(['--preset', 'shoes']), /--preset must be one of edges2shoes, synthetic, got shoes/);
+  const help = (await trainParser([]).getHelp()).replace(/\s+/g, ' ');
+  assert.match(
+    help,
+    /Presets \(--preset NAME\): edges2shoes: input_nc=1 load_size=256 crop_size=256 no_flip=true/,
+  );
+  assert.match(help, / synthetic: input_nc=1 load_size=64 /);
 });
 
 test('a repeated command-line option: the last one wins', async () => {
@@ -182,12 +222,15 @@ test('a config file: unknown keys and wrong types are rejected naming the key an
 
 test('precedence: defaults < preset < config file < command line', async () => {
   const file = join(tmp, 'good.json');
-  writeFileSync(file, JSON.stringify({ nz: 5, batch_size: 4, lr: 0.5, dataroot: 'datasets/e2s' }));
+  writeFileSync(
+    file,
+    JSON.stringify({ nz: 5, batch_size: 4, lr: 0.5, dataroot: 'datasets/e2s', preset: 'edges2shoes' }),
+  );
   const r = await parse(['--config', file, '--nz', '7']);
   assert.is(r.train.model.nz, 7); // command line over config
   assert.is(r.train.batchSize, 4); // config over default
   assert.is(r.train.model.lr, 0.5); // config over the recipe
-  assert.is(r.train.loadSize, 256); // the recipe, chosen by the config's dataroot
+  assert.is(r.train.loadSize, 256); // the preset, named in the config
   assert.is(r.train.phase, 'train'); // the default
 });
 

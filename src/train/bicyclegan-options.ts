@@ -2,11 +2,13 @@
 // and help texts. examples/edges2shoes.ts builds its command line, --help and --config checks from this
 // table, and TrainOptions (what trainBicycleGAN takes) is derived from it. The presets are partial
 // option sets checked by the same table.
+import { basename, resolve } from 'node:path';
 import { type BicycleGANOptions, DEFAULT_OPTIONS as D } from '../models/bicyclegan/model.ts';
 import { NET_D, NET_E, NET_G } from '../models/bicyclegan/networks.ts';
 import {
   cliParser,
   cliValues,
+  OptionError,
   type OptionsOf,
   type OptionTable,
   propName,
@@ -19,9 +21,17 @@ import {
 /** Options of the command itself (where outputs go, resuming, the config file). */
 export const RUN_OPTIONS = {
   config: { type: 'string', describe: 'JSON file of options (snake_case keys as below)', group: 'Run' },
+  preset: {
+    type: 'string',
+    choices: ['edges2shoes', 'synthetic'],
+    describe:
+      'a named recipe under the config file and the command line: edges2shoes (the reference train_edges2shoes.sh: grayscale A, 256x256, dropout, no flip, 30 + 30 epochs), synthetic (small 64x64 networks on the embedded set; the default without --dataroot). With --dataroot and no preset: the official defaults',
+    group: 'Run',
+  },
   name: {
     type: 'string',
-    describe: 'run name: outputs go to <checkpoints_dir>/<name> (default edges2shoes, or synthetic)',
+    describe:
+      'run name: outputs go to <checkpoints_dir>/<name> (default: the preset, else the dataroot folder name)',
     group: 'Run',
   },
   checkpoints_dir: { type: 'string', default: 'runs', describe: 'where runs are written', group: 'Run' },
@@ -320,8 +330,9 @@ export type TrainOptions = Omit<OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPT
 export const SYNTHETIC_ROOT = 'data/synthetic-64';
 
 /**
- * The reference's train_edges2shoes.sh recipe, used when a real data set is given. The networks
- * (unet_256, resnet_256, basic_256_multi, width 64) are DEFAULT_OPTIONS' own.
+ * `--preset edges2shoes`: the reference's scripts/train_edges2shoes.sh (input_nc 1, load and crop 256,
+ * no_flip, use_dropout, niter 30 + niter_decay 30; the rest, such as unet_256, resnet_256,
+ * basic_256_multi at width 64 and the frequencies, are the official defaults the table has anyway).
  */
 export const RECIPE: Preset = {
   input_nc: 1,
@@ -338,8 +349,8 @@ export const RECIPE: Preset = {
 };
 
 /**
- * Small networks on the 64x64 synthetic set (no --dataroot): 5 epochs of 200 iterations, about 5-6
- * minutes on a 2-core CPU (1000 iterations at ~3.2 it/s).
+ * `--preset synthetic`, the default without --dataroot: small networks on the 64x64 synthetic set, 5
+ * epochs of 200 iterations, about 5-6 minutes on a 2-core CPU (1000 iterations at ~3.2 it/s).
  */
 export const EMBEDDED: Preset = {
   input_nc: 1,
@@ -364,7 +375,10 @@ export const EMBEDDED: Preset = {
   save_epoch_freq: 1,
 };
 
-export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const;
+export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const satisfies Record<
+  (typeof RUN_OPTIONS.preset.choices)[number],
+  Preset
+>;
 
 /** trainBicycleGAN's options from resolved command-line options (dataroot: the synthetic set if none). */
 export function toTrainOptions(c: CliOptions): TrainOptions {
@@ -394,31 +408,53 @@ export function toTrainOptions(c: CliOptions): TrainOptions {
     saveLatestFreq: c.saveLatestFreq,
     saveEpochFreq: c.saveEpochFreq,
     seed: c.seed,
-    outputDir: `${c.checkpointsDir}/${c.name ?? (c.dataroot ? 'edges2shoes' : 'synthetic')}`,
+    outputDir: `${c.checkpointsDir}/${c.name ?? c.preset ?? basename(resolve(c.dataroot ?? SYNTHETIC_ROOT))}`,
     continueFrom: c.continueTrain ? c.epoch : undefined,
     netEWeights: c.netEWeights,
     maxIters: c.maxIters,
   };
 }
 
-/** Resolves options: table defaults < preset (edges2shoes with a dataroot, else synthetic) < config < cli. */
+/**
+ * Resolves options: table defaults (the official ones) < preset < config < cli. The preset is --preset
+ * (or the config's), else synthetic when no dataroot is given, else none.
+ */
 export function resolveTrainCommand(
   cli: Preset,
   config: Preset = {},
 ): { options: CliOptions; train: TrainOptions } {
   const dataroot = cli.dataroot ?? config.dataroot;
-  const [presetName, preset] = dataroot ? ['edges2shoes', RECIPE] : ['synthetic', EMBEDDED];
+  const presetName = cli.preset ?? config.preset ?? (dataroot ? undefined : 'synthetic');
+  if (presetName === 'edges2shoes' && !dataroot) {
+    throw new OptionError(
+      '--preset edges2shoes needs --dataroot (e.g. datasets/edges2shoes, from examples/download.ts)',
+    );
+  }
+  const preset: Preset = presetName
+    ? { ...PRESETS[presetName as keyof typeof PRESETS], preset: presetName }
+    : {};
   validateValues(preset, OPTIONS, { where: `preset ${presetName}` });
   const options = resolveOptions(OPTIONS, preset, config, cli);
   return { options, train: toTrainOptions(options) };
+}
+
+/** The presets in one line each, for --help. */
+function presetsHelp(): string {
+  return Object.entries(PRESETS)
+    .map(
+      ([name, p]) =>
+        `  ${name}: ${Object.entries(p)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    )
+    .join('\n');
 }
 
 /** The yargs parser of examples/edges2shoes.ts (strict; --help lists every option of the table). */
 export function trainParser(args: string[]) {
   return cliParser(args, OPTIONS, {
     scriptName: 'edges2shoes',
-    usage:
-      '$0 [options]\n\nTrain BicycleGAN on an aligned A|B data set (the edges2shoes recipe), or on the embedded synthetic set when no --dataroot is given. Precedence: defaults < recipe < --config file < command line.',
+    usage: `$0 [options]\n\nTrain BicycleGAN on an aligned A|B data set (--dataroot; with --preset edges2shoes the reference's edges2shoes recipe, else the official defaults), or on the embedded synthetic set when no --dataroot is given (--preset synthetic). Precedence: defaults < preset < --config file < command line.\n\nPresets (--preset NAME):\n${presetsHelp()}`,
     presets: PRESETS,
   });
 }
