@@ -260,6 +260,98 @@ test('A|B files that are not 2:1 are split at floor(w / 2), as the reference (in
   assert.equal(w.A, toCHW(resize(left, 4, 4)));
 });
 
+test('header check before training: a truncated JPEG and a corrupt PNG are named, or skipped when asked', async () => {
+  const { encode } = await import('jpeg-js');
+  const ab = sideBySide(picture(8, 8), picture(8, 8, 1));
+  const rgba = new Uint8Array(16 * 8 * 4);
+  for (let i = 0; i < 16 * 8; i++) rgba.set([...ab.data.subarray(i * 3, i * 3 + 3), 255], i * 4);
+  const jpeg = new Uint8Array(encode({ data: rgba, width: 16, height: 8 }, 90).data);
+  const png = encodePNGCompressed(ab);
+  const badIHDR = png.slice();
+  badIHDR[19] ^= 0x01; // one bit of the width: the IHDR CRC no longer matches
+  const cases: Record<string, Uint8Array | string> = {
+    'a_good.jpg': jpeg,
+    'b_good.png': png,
+    'c_truncated.jpg': jpeg.subarray(0, jpeg.length - 40),
+    'd_corrupt.png': badIHDR,
+    'e_truncated.png': png.subarray(0, png.length - 20),
+    'f_text.jpg': 'not an image',
+    'g_sof.jpg': Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 0, 0, 16, 1, 1, 0x11, 0, 0xff, 0xd9]),
+    'h_head.jpg': jpeg.subarray(0, 10),
+  };
+  const root = makeRoot('headers', cases);
+  const { checkImageHeader } = await import('../src/data/headers.ts');
+  const problem = (f: string) => checkImageHeader(join(root, 'train', f));
+  assert.is(problem('a_good.jpg'), null);
+  assert.is(problem('b_good.png'), null);
+  assert.match(problem('c_truncated.jpg')!, /truncated JPEG: no end-of-image marker/);
+  assert.match(problem('d_corrupt.png')!, /corrupt PNG: the header \(IHDR\) fails its CRC/);
+  assert.match(problem('e_truncated.png')!, /truncated PNG: it does not end with the IEND chunk/);
+  assert.match(problem('f_text.jpg')!, /not a PNG or JPEG image/);
+  assert.match(problem('g_sof.jpg')!, /corrupt JPEG: the frame header says 16x0/);
+  assert.match(problem('h_head.jpg')!, /truncated JPEG/);
+  // Without the option: one error naming the bad files (and the option), before any decoding.
+  await rejects(
+    AlignedDataset.open({ dataroot: root, workers: 0, checkImages: 'error' }),
+    /6 of 8 images in .*headers[/\\]train are truncated or corrupt:\n {2}.*c_truncated\.jpg: truncated JPEG[\s\S]*d_corrupt\.png[\s\S]*and 1 more\nReplace or remove them, or pass --skip_bad_images/,
+  );
+  const ds = await dataset({ dataroot: root, checkImages: 'skip', loadSize: 8, cropSize: 8 });
+  assert.is(ds.length, 2);
+  assert.equal(
+    ds.skipped.map((b) => b.path.split(/[/\\]/).pop()),
+    ['c_truncated.jpg', 'd_corrupt.png', 'e_truncated.png', 'f_text.jpg', 'g_sof.jpg', 'h_head.jpg'],
+  );
+  assert.equal((await ds.item(0)).shapeA, [3, 8, 8]); // the good JPEG decodes
+  // Through the training command: the error names the option; with it, the count is printed.
+  const { trainBicycleGAN } = await import('../src/train/bicyclegan.ts');
+  const { DEFAULT_OPTIONS } = await import('../src/models/bicyclegan/model.ts');
+  const train = (skip: boolean) =>
+    trainBicycleGAN({
+      model: {
+        ...DEFAULT_OPTIONS,
+        netG: 'unet_64',
+        netE: 'resnet_64',
+        netD: 'basic_64_multi',
+        netD2: 'basic_64_multi',
+      },
+      dataroot: root,
+      phase: 'train',
+      direction: 'AtoB',
+      loadSize: 8,
+      cropSize: 8,
+      preprocess: 'resize_and_crop',
+      noFlip: true,
+      batchSize: 4,
+      split: true,
+      niter: 1,
+      niterDecay: 0,
+      printFreq: 1,
+      displayFreq: 0,
+      displayCount: 1,
+      displaySamples: 0,
+      saveLatestFreq: 0,
+      saveEpochFreq: 0,
+      seed: 0,
+      outputDir: join(tmp, 'headers-run'),
+      workers: 0,
+      skipBadImages: skip,
+    });
+  await rejects(train(false), /6 of 8 images .* are truncated or corrupt[\s\S]*--skip_bad_images/);
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (m: string) => logged.push(m);
+  try {
+    // 2 images left, fewer than the batch: it stops there, after the skip was reported.
+    await rejects(train(true), /has 2 images, fewer than --batch_size 4/);
+  } finally {
+    console.log = log;
+  }
+  assert.match(
+    logged.join('\n'),
+    /--skip_bad_images: skipped 6 bad images of 8 \(first: .*c_truncated\.jpg: truncated JPEG/,
+  );
+});
+
 test('flip: A and B are mirrored together, and only when the draw says so', async () => {
   const A0 = picture(12, 12, 3);
   const root = makeRoot('flip', { 'q.png': sideBySide(A0, A0) }); // identical halves

@@ -67,6 +67,7 @@ const OLD_SYNTHETIC = {
   cropSize: 64,
   preprocess: 'resize_and_crop',
   noFlip: false,
+  skipBadImages: false,
   batchSize: 2,
   split: true,
   niter: 3,

@@ -80,6 +80,13 @@ export const DATA_OPTIONS = {
     group: 'Data',
   },
   no_flip: { type: 'boolean', default: false, describe: 'no random horizontal flip', group: 'Data' },
+  skip_bad_images: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'leave out truncated or corrupt images (every file header is checked before training; without this option a bad file is an error)',
+    group: 'Data',
+  },
   max_dataset_size: {
     type: 'int',
     min: 1,
@@ -315,7 +322,12 @@ const MODEL_KEYS: Record<keyof BicycleGANOptions, true> = Object.fromEntries(
 ) as Record<keyof ModelOptions, true>;
 
 /** What trainBicycleGAN takes: the data and training sections of the table, plus the model's options. */
-export type TrainOptions = Omit<OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPTIONS>, 'dataroot'> & {
+export type TrainOptions = Omit<
+  OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPTIONS>,
+  'dataroot' | 'skipBadImages'
+> & {
+  /** Leave out images whose header check fails (default: they are an error, before training). */
+  skipBadImages?: boolean;
   model: BicycleGANOptions;
   dataroot: string;
   /** Where loss_log.jsonl, samples/ and checkpoints/ go. */
@@ -397,6 +409,7 @@ export function toTrainOptions(c: CliOptions): TrainOptions {
     preprocess: c.preprocess,
     noFlip: c.noFlip,
     maxDatasetSize: c.maxDatasetSize,
+    skipBadImages: c.skipBadImages,
     batchSize: c.batchSize,
     split: c.split,
     niter: c.niter,

@@ -84,7 +84,14 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
     seed: o.seed,
     maxDatasetSize: o.maxDatasetSize,
     workers: o.workers,
+    checkImages: o.skipBadImages ? 'skip' : 'error',
   });
+  if (dataset.skipped.length) {
+    const first = dataset.skipped[0];
+    say(
+      `--skip_bad_images: skipped ${dataset.skipped.length} bad image${dataset.skipped.length > 1 ? 's' : ''} of ${dataset.length + dataset.skipped.length} (first: ${first.path}: ${first.problem})`,
+    );
+  }
   let gridA: Tensor | null = null;
   let gridB: Tensor | null = null;
   try {
