@@ -107,7 +107,8 @@ const OLD_EDGES2SHOES = {
   saveEpochFreq: 5,
   outputDir: 'runs/edges2shoes',
 };
-const asJSON = (o: TrainOptions) => JSON.parse(JSON.stringify(o));
+// givenModelOptions (what the user set, for resuming) is tested on its own below.
+const asJSON = ({ givenModelOptions: _, ...o }: TrainOptions) => JSON.parse(JSON.stringify(o));
 
 test('the resolved defaults equal what the command line gave before the table (both presets)', async () => {
   assert.equal(asJSON((await parse([])).train), OLD_SYNTHETIC);
@@ -165,6 +166,26 @@ test('presets: --preset edges2shoes is the reference script; --dataroot alone th
     /Presets \(--preset NAME\): edges2shoes: input_nc=1 load_size=256 crop_size=256 no_flip=true/,
   );
   assert.match(help, / synthetic: input_nc=1 load_size=64 /);
+});
+
+test('resuming: the model options the user gave (command line, config, a named preset) are recorded', async () => {
+  const file = join(tmp, 'resume.json');
+  writeFileSync(file, JSON.stringify({ ngf: 16, batch_size: 4 }));
+  const r = await parse([
+    '--continue_train',
+    '--nz',
+    '4',
+    '--config',
+    file,
+    '--lambda_kl',
+    '0.1',
+    '--seed',
+    '2',
+  ]);
+  assert.equal(r.train.givenModelOptions, ['nz', 'ngf', 'lambdaKL']);
+  assert.equal((await parse(['--continue_train'])).train.givenModelOptions, []);
+  const p = await parse(['--preset', 'edges2shoes', '--dataroot', 'x']);
+  assert.equal(p.train.givenModelOptions, ['inputNc', 'useDropout']);
 });
 
 test('a repeated command-line option: the last one wins', async () => {

@@ -18,6 +18,7 @@ import { ensureSyntheticDataset } from '../src/data/synthetic-files.ts';
 import * as T from '../src/index.ts';
 import {
   BicycleGAN,
+  type BicycleGANOptions,
   DEFAULT_OPTIONS,
   NonFiniteLossError,
   readLosses,
@@ -223,16 +224,73 @@ test('a non-finite loss stops training with a message and keeps the last good ch
   ok.model.dispose();
   const statePath = join(tmp, 'nan', 'checkpoints', 'latest', 'state.json');
   const before = readFileSync(statePath, 'utf8');
-  const bad = options('nan', { maxIters: 2, continueFrom: 'latest' });
+  // A fresh start in the same run folder (resuming would refuse the changed lambda_kl).
+  const bad = options('nan', { maxIters: 2 });
   bad.model = { ...bad.model, lambdaKL: Number.POSITIVE_INFINITY };
   try {
     await trainBicycleGAN(bad);
     assert.unreachable('training went on with a NaN loss');
   } catch (e) {
     assert.instance(e, NonFiniteLossError);
-    assert.match((e as Error).message, /loss kl = (NaN|Infinity) is not finite: training stopped/);
+    assert.match((e as Error).message, /loss kl = (NaN|-?Infinity) is not finite: training stopped/);
   }
   assert.is(readFileSync(statePath, 'utf8'), before, 'latest checkpoint untouched');
+});
+
+test('resume with changed options: refused with every difference unless not given (then the saved value); nonsense state.json refused', async () => {
+  const { cpSync, writeFileSync } = await import('node:fs');
+  const run = join(tmp, 'changed');
+  cpSync(join(tmp, 'full'), run, { recursive: true });
+  const resume = (model: Partial<BicycleGANOptions>, extra: Partial<TrainOptions> = {}) =>
+    trainBicycleGAN(
+      options('changed', {
+        maxIters: 1,
+        continueFrom: 'latest',
+        ...extra,
+        model: { ...tinyModel, ...model },
+      }),
+    );
+  const statePath = join(run, 'checkpoints', 'latest', 'state.json');
+  const before = readFileSync(statePath, 'utf8');
+  // Library call: every model option counts as given.
+  await rejects(
+    resume({ ngf: 4, nl: 'lrelu', lambdaL1: 5, initGain: 1 }),
+    new RegExp(
+      "cannot resume from .*changed[/\\\\]checkpoints[/\\\\]latest[/\\\\]state\\.json: 3 options of the networks or losses differ from the checkpoint's:\\n" +
+        '  --ngf: the checkpoint has 2, given 4\\n  --nl: the checkpoint has "relu", given "lrelu"\\n  --lambda_L1: the checkpoint has 10, given 5\\n' +
+        'Leave them out',
+    ),
+  );
+  assert.is(readFileSync(statePath, 'utf8'), before, 'nothing written');
+  // Only lambda_L1 given (and equal): the other changed values are not the user's, so the saved ones are used.
+  const r = await resume({ ngf: 4, nl: 'lrelu' }, { givenModelOptions: ['lambdaL1'] });
+  assert.equal([r.model.opts.ngf, r.model.opts.nl], [2, 'relu']);
+  assert.is(r.state.iter, 7);
+  assert.is(r.state.model.ngf, 2);
+  r.model.dispose();
+  // Nonsense state.json: refused naming the file.
+  const saved = JSON.parse(readFileSync(statePath, 'utf8'));
+  const bad = async (edit: (s: Record<string, unknown>) => void, re: RegExp) => {
+    const s = structuredClone(saved);
+    edit(s);
+    writeFileSync(statePath, JSON.stringify(s));
+    await rejects(resume({}), re);
+  };
+  const file = /changed[/\\]checkpoints[/\\]latest[/\\]state\.json: /;
+  const named = (re: RegExp) => new RegExp(`${file.source}(not a usable checkpoint state: .*)?${re.source}`);
+  await bad(
+    (s) => (s.epoch = -1),
+    named(/not a usable checkpoint state: field 'epoch' must be an integer >= 1, got -1/),
+  );
+  await bad((s) => (s.iter = 2.5), named(/field 'iter' must be an integer >= 0, got 2\.5/));
+  await bad((s) => delete s.rng, named(/field 'rng' is missing/));
+  await bad((s) => delete (s.model as Record<string, unknown>).nz, named(/field 'model\.nz' is missing/));
+  await bad(
+    (s) => ((s.model as Record<string, unknown>).ngf = '2'),
+    named(/field 'model\.ngf' must be a number, got "2"/),
+  );
+  await bad((s) => (s.batch = 9), named(/batch 9 is past the end of an epoch \(4 batches of 2 here\)/));
+  writeFileSync(statePath, before);
 });
 
 test('bad training input gives clear errors', async () => {

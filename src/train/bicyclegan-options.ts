@@ -334,6 +334,12 @@ export type TrainOptions = Omit<
   outputDir: string;
   /** Resume from a checkpoint tag ('latest' or an epoch number) of outputDir. */
   continueFrom?: string;
+  /**
+   * The model options the user set (command line, config file or a named preset). When resuming, the
+   * others take the checkpoint's values, and a set one that differs from the checkpoint is refused
+   * (resumeModelOptions). Default: all of them count as set.
+   */
+  givenModelOptions?: readonly (keyof BicycleGANOptions)[];
   /** Image decoding threads (0: on the main thread). */
   workers?: number;
   quiet?: boolean;
@@ -392,8 +398,50 @@ export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const sat
   Preset
 >;
 
+/** The command-line name of a model option (`lambdaKL` -> `lambda_kl`). */
+export function modelOptionName(key: keyof BicycleGANOptions): string {
+  return Object.entries(MODEL_OPTIONS).find(([n, spec]) => propName(n, spec) === key)?.[0] ?? key;
+}
+
+/**
+ * Options that only shape fresh weights: on resume the checkpoint's weights replace them, so a
+ * difference is harmless and the saved value is kept silently.
+ */
+const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = ['initType', 'initGain'];
+
+/**
+ * The model options of a resumed run: the checkpoint's `saved` values, except that an option the user
+ * set (`given`) must equal the saved one; every difference is listed in one error (name, saved value,
+ * given value) naming `where` (the checkpoint's state.json).
+ */
+export function resumeModelOptions(
+  saved: BicycleGANOptions,
+  wanted: BicycleGANOptions,
+  given: readonly (keyof BicycleGANOptions)[] | undefined,
+  where: string,
+): BicycleGANOptions {
+  const out = { ...wanted };
+  const diffs: string[] = [];
+  for (const key of Object.keys(D) as (keyof BicycleGANOptions)[]) {
+    const set = (given ?? Object.keys(D)).includes(key) && !INIT_ONLY.includes(key);
+    if (set && wanted[key] !== saved[key]) {
+      diffs.push(
+        `--${modelOptionName(key)}: the checkpoint has ${JSON.stringify(saved[key])}, given ${JSON.stringify(wanted[key])}`,
+      );
+    }
+    (out as Record<string, unknown>)[key] = saved[key];
+  }
+  if (diffs.length) {
+    throw new OptionError(
+      `cannot resume from ${where}: ${diffs.length} option${diffs.length > 1 ? 's' : ''} of the networks or losses differ from the checkpoint's:\n  ${diffs.join('\n  ')}\n` +
+        'Leave them out to resume with the saved values, or start a new run (another --name).',
+    );
+  }
+  return out;
+}
+
 /** trainBicycleGAN's options from resolved command-line options (dataroot: the synthetic set if none). */
-export function toTrainOptions(c: CliOptions): TrainOptions {
+export function toTrainOptions(c: CliOptions, given?: readonly string[]): TrainOptions {
   const fromTable = Object.fromEntries(
     Object.keys(MODEL_KEYS).map((k) => [k, c[k as keyof ModelOptions]]),
   ) as ModelOptions;
@@ -423,6 +471,11 @@ export function toTrainOptions(c: CliOptions): TrainOptions {
     seed: c.seed,
     outputDir: `${c.checkpointsDir}/${c.name ?? c.preset ?? basename(resolve(c.dataroot ?? SYNTHETIC_ROOT))}`,
     continueFrom: c.continueTrain ? c.epoch : undefined,
+    givenModelOptions: given
+      ? (Object.keys(MODEL_KEYS) as (keyof BicycleGANOptions)[]).filter((k) =>
+          given.includes(modelOptionName(k)),
+        )
+      : undefined,
     netEWeights: c.netEWeights,
     maxIters: c.maxIters,
   };
@@ -448,7 +501,11 @@ export function resolveTrainCommand(
     : {};
   validateValues(preset, OPTIONS, { where: `preset ${presetName}` });
   const options = resolveOptions(OPTIONS, preset, config, cli);
-  return { options, train: toTrainOptions(options) };
+  // What the user chose: the command line, the config file, and a preset named by them (the implicit
+  // synthetic preset is a default, as the table's).
+  const named = (cli.preset ?? config.preset) ? Object.keys(preset) : [];
+  const given = [...new Set([...Object.keys(cli), ...Object.keys(config), ...named])];
+  return { options, train: toTrainOptions(options, given) };
 }
 
 /** The presets in one line each, for --help. */

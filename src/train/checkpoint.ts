@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
 import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
-import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
+import { type BicycleGAN, type BicycleGANOptions, DEFAULT_OPTIONS } from '../models/bicyclegan/model.ts';
 import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
 
 export interface TrainState {
@@ -90,10 +90,36 @@ export function readState(folder: string): TrainState {
   } catch (e) {
     throw new Error(`cannot read checkpoint state ${path}: ${(e as Error).message}`);
   }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new Error(`${path}: not a JSON object`);
   if (s.format !== FORMAT) throw new Error(`${path}: not a checkpoint of this library (format ${s.format})`);
-  for (const k of ['epoch', 'batch', 'iter', 'rng'] as const) {
-    if (!Number.isInteger(s[k])) throw new Error(`${path}: field '${k}' is missing or not an integer`);
+  const problems: string[] = [];
+  for (const [k, min] of [
+    ['epoch', 1],
+    ['batch', 0],
+    ['iter', 0],
+    ['rng', Number.MIN_SAFE_INTEGER],
+  ] as const) {
+    const v = s[k];
+    if (v === undefined) problems.push(`field '${k}' is missing`);
+    else if (!Number.isInteger(v) || v < min) {
+      problems.push(
+        `field '${k}' must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${JSON.stringify(v)}`,
+      );
+    }
   }
+  if (typeof s.model !== 'object' || s.model === null)
+    problems.push(`field 'model' (the model options) is missing`);
+  else {
+    // Every option of the networks and losses, with the type of its default.
+    for (const [k, d] of Object.entries(DEFAULT_OPTIONS)) {
+      const v = (s.model as unknown as Record<string, unknown>)[k];
+      if (v === undefined) problems.push(`field 'model.${k}' is missing`);
+      else if (typeof v !== typeof d) {
+        problems.push(`field 'model.${k}' must be a ${typeof d}, got ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  if (problems.length) throw new Error(`${path}: not a usable checkpoint state: ${problems.join('; ')}`);
   return s;
 }
 
