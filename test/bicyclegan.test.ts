@@ -193,4 +193,92 @@ test('resnet18 encoder: torchvision names, and a trunk state dict loads (classif
   E.dispose();
 });
 
+/**
+ * The official G_Unet_add_input / G_Unet_add_all written out by hand with the functional ops and G's
+ * own weights (by their official names). `inplaceSkip`: each non-outermost UnetBlock concatenates
+ * lrelu(x) (what PyTorch's in-place downrelu leaves in x) instead of x.
+ */
+function referenceUnet(
+  G: AnyModule,
+  A: T.Tensor,
+  z: T.Tensor,
+  o: { whereAdd: 'input' | 'all'; nl: 'relu' | 'lrelu'; numDowns: number; inplaceSkip: boolean },
+): T.Tensor {
+  const sd = G.stateDict();
+  const conv = (x: T.Tensor, name: string) =>
+    T.conv2d(x, sd[`${name}.weight`], sd[`${name}.bias`], { stride: 2, padding: 1 });
+  const up = (x: T.Tensor, name: string) =>
+    T.convTranspose2d(x, sd[`${name}.weight`], sd[`${name}.bias`], { stride: 2, padding: 1 });
+  const nl = (x: T.Tensor) => (o.nl === 'relu' ? x.relu() : x.leakyRelu(0.2));
+  const norm = (x: T.Tensor) => T.instanceNorm2d(x);
+  const withZ = (x: T.Tensor) => {
+    const [n, , h, w] = x.shape;
+    return T.concat([x, z.reshape([n, z.shape[1], 1, 1]).expand([n, z.shape[1], h, w])], 1);
+  };
+  // UnetBlock: model = [downrelu, downconv, downnorm, submodule, uprelu, upconv, upnorm] (outermost:
+  // [downconv, submodule, uprelu, upconv, tanh]; innermost: [downrelu, downconv, uprelu, upconv, upnorm]).
+  const block = (p: string, depth: number, x: T.Tensor): T.Tensor => {
+    if (depth === 0) {
+      const inner = block(`${p}.model.1`, 1, conv(x, `${p}.model.0`));
+      return up(nl(inner), `${p}.model.3`).tanh();
+    }
+    const a = x.leakyRelu(0.2);
+    const skip = o.inplaceSkip ? a : x;
+    if (depth === o.numDowns - 1)
+      return T.concat([norm(up(nl(conv(a, `${p}.model.1`)), `${p}.model.3`)), skip], 1);
+    const inner = block(`${p}.model.3`, depth + 1, norm(conv(a, `${p}.model.1`)));
+    return T.concat([norm(up(nl(inner), `${p}.model.5`)), skip], 1);
+  };
+  // UnetBlock_with_z: down = [downrelu, downconv, norm] on cat(x, z); up = [uprelu, upconv, norm].
+  const blockZ = (p: string, depth: number, x: T.Tensor): T.Tensor => {
+    const xz = withZ(x);
+    if (depth === 0) return up(nl(blockZ(`${p}.submodule`, 1, conv(xz, `${p}.down.0`))), `${p}.up.1`).tanh();
+    const a = xz.leakyRelu(0.2); // in place on the fresh cat: x itself is untouched
+    if (depth === o.numDowns - 1) return T.concat([norm(up(nl(conv(a, `${p}.down.1`)), `${p}.up.1`)), x], 1);
+    const inner = blockZ(`${p}.submodule`, depth + 1, norm(conv(a, `${p}.down.1`)));
+    return T.concat([norm(up(nl(inner), `${p}.up.1`)), x], 1);
+  };
+  return o.whereAdd === 'input' ? block('model', 0, withZ(A)) : blockZ('model', 0, A);
+}
+
+test("U-Net skips as the official code: where_add input carries lrelu(x) (in-place downrelu), 'all' carries x", async () => {
+  const maxDiff = (a: T.Tensor, b: T.Tensor) => T.tidy(() => a.sub(b).abs().max()).item();
+  for (const whereAdd of ['input', 'all'] as const) {
+    for (const nl of ['relu', 'lrelu'] as const) {
+      const numDowns = 6; // unet_64
+      const G = defineG('unet_64', {
+        ...base,
+        useDropout: false,
+        nl,
+        inputNc: 1,
+        outputNc: 3,
+        nz: 2,
+        ngf: 2,
+        whereAdd,
+      });
+      // Weights large enough that the skips matter (the xavier gain of 0.02 makes every layer tiny).
+      for (const p of G.parameters()) p.assign(T.randn(p.shape, { seed: p.size + p.shape.length, std: 0.1 }));
+      const A = T.rand([2, 1, 64, 64], { seed: 3, low: -1, high: 1 });
+      const z = T.randn([2, 2], { seed: 4 });
+      const [ours, inplace, plain] = T.tidy(() => [
+        T.keep(G.call(A, z)),
+        T.keep(referenceUnet(G, A, z, { whereAdd, nl, numDowns, inplaceSkip: true })),
+        T.keep(referenceUnet(G, A, z, { whereAdd, nl, numDowns, inplaceSkip: false })),
+      ]);
+      const what = `where_add ${whereAdd}, nl ${nl}`;
+      const dPlain = await maxDiff(inplace, plain);
+      // The skip feeds the parent's uprelu: with nl relu, relu(lrelu(x)) = relu(x) hides the in-place
+      // effect (the same outputs and gradients); with lrelu it shows.
+      if (whereAdd === 'input' && nl === 'lrelu') {
+        assert.ok(dPlain > 1e-3, `${what}: the two skips must differ here (${dPlain})`);
+      } else assert.ok(dPlain < 1e-6, `${what}: no visible in-place effect (${dPlain})`);
+      const want = whereAdd === 'input' ? inplace : plain;
+      const d = await maxDiff(ours, want);
+      assert.ok(d < 1e-5, `${what}: ours vs the official structure: ${d}`);
+      for (const t of [ours, inplace, plain, A, z]) t.dispose();
+      G.dispose();
+    }
+  }
+});
+
 test.run();

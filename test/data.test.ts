@@ -233,6 +233,125 @@ test('resize + crop: A and B are the resized halves cropped at the reported corn
   assert.equal(ci.A, cropCHW(A0, ci.crop.x, ci.crop.y, 8));
 });
 
+test('A|B files that are not 2:1 are split at floor(w / 2), as the reference (int(w / 2))', async () => {
+  // 9x4: A is columns 0-3 (4 wide), B columns 4-8 (5 wide); 'crop' keeps the pixels unresampled.
+  const A0 = picture(4, 4, 1);
+  const B0 = picture(5, 4, 2);
+  const root = makeRoot('odd', { 'o.png': sideBySide(A0, B0), 'w.png': sideBySide(picture(6, 4), B0) });
+  const ds = await dataset({ dataroot: root, preprocess: 'crop', cropSize: 4, noFlip: true, seed: 1 });
+  const it = await ds.item(0);
+  assert.equal(
+    [it.shapeA, it.shapeB],
+    [
+      [3, 4, 4],
+      [3, 4, 4],
+    ],
+  );
+  assert.equal(it.crop, { x: 0, y: 0 });
+  assert.equal(it.A, cropCHW(A0, 0, 0, 4));
+  assert.equal(it.B, cropCHW(B0, 0, 0, 4));
+  // 11x4 (6 + 5): A = the first 5 columns, B = the last 6; both resized to loadSize as usual.
+  const r = await dataset({ dataroot: root, loadSize: 4, cropSize: 4, noFlip: true });
+  const w = await r.item(1);
+  assert.equal(w.shapeA, [3, 4, 4]);
+  const six = sideBySide(picture(6, 4), B0);
+  const left = { ...six, width: 5, data: new Uint8Array(5 * 4 * 3) };
+  for (let y = 0; y < 4; y++) left.data.set(six.data.subarray(y * 11 * 3, (y * 11 + 5) * 3), y * 5 * 3);
+  assert.equal(w.A, toCHW(resize(left, 4, 4)));
+});
+
+test('header check before training: a truncated JPEG and a corrupt PNG are named, or skipped when asked', async () => {
+  const { encode } = await import('jpeg-js');
+  const ab = sideBySide(picture(8, 8), picture(8, 8, 1));
+  const rgba = new Uint8Array(16 * 8 * 4);
+  for (let i = 0; i < 16 * 8; i++) rgba.set([...ab.data.subarray(i * 3, i * 3 + 3), 255], i * 4);
+  const jpeg = new Uint8Array(encode({ data: rgba, width: 16, height: 8 }, 90).data);
+  const png = encodePNGCompressed(ab);
+  const badIHDR = png.slice();
+  badIHDR[19] ^= 0x01; // one bit of the width: the IHDR CRC no longer matches
+  const cases: Record<string, Uint8Array | string> = {
+    'a_good.jpg': jpeg,
+    'b_good.png': png,
+    'c_truncated.jpg': jpeg.subarray(0, jpeg.length - 40),
+    'd_corrupt.png': badIHDR,
+    'e_truncated.png': png.subarray(0, png.length - 20),
+    'f_text.jpg': 'not an image',
+    'g_sof.jpg': Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 0, 0, 16, 1, 1, 0x11, 0, 0xff, 0xd9]),
+    'h_head.jpg': jpeg.subarray(0, 10),
+  };
+  const root = makeRoot('headers', cases);
+  const { checkImageHeader } = await import('../src/data/headers.ts');
+  const problem = (f: string) => checkImageHeader(join(root, 'train', f));
+  assert.is(problem('a_good.jpg'), null);
+  assert.is(problem('b_good.png'), null);
+  assert.match(problem('c_truncated.jpg')!, /truncated JPEG: no end-of-image marker/);
+  assert.match(problem('d_corrupt.png')!, /corrupt PNG: the header \(IHDR\) fails its CRC/);
+  assert.match(problem('e_truncated.png')!, /truncated PNG: it does not end with the IEND chunk/);
+  assert.match(problem('f_text.jpg')!, /not a PNG or JPEG image/);
+  assert.match(problem('g_sof.jpg')!, /corrupt JPEG: the frame header says 16x0/);
+  assert.match(problem('h_head.jpg')!, /truncated JPEG/);
+  // Without the option: one error naming the bad files (and the option), before any decoding.
+  await rejects(
+    AlignedDataset.open({ dataroot: root, workers: 0, checkImages: 'error' }),
+    /6 of 8 images in .*headers[/\\]train are truncated or corrupt:\n {2}.*c_truncated\.jpg: truncated JPEG[\s\S]*d_corrupt\.png[\s\S]*and 1 more\nReplace or remove them, or pass --skip_bad_images/,
+  );
+  const ds = await dataset({ dataroot: root, checkImages: 'skip', loadSize: 8, cropSize: 8 });
+  assert.is(ds.length, 2);
+  assert.equal(
+    ds.skipped.map((b) => b.path.split(/[/\\]/).pop()),
+    ['c_truncated.jpg', 'd_corrupt.png', 'e_truncated.png', 'f_text.jpg', 'g_sof.jpg', 'h_head.jpg'],
+  );
+  assert.equal((await ds.item(0)).shapeA, [3, 8, 8]); // the good JPEG decodes
+  // Through the training command: the error names the option; with it, the count is printed.
+  const { trainBicycleGAN } = await import('../src/train/bicyclegan.ts');
+  const { DEFAULT_OPTIONS } = await import('../src/models/bicyclegan/model.ts');
+  const train = (skip: boolean) =>
+    trainBicycleGAN({
+      model: {
+        ...DEFAULT_OPTIONS,
+        netG: 'unet_64',
+        netE: 'resnet_64',
+        netD: 'basic_64_multi',
+        netD2: 'basic_64_multi',
+      },
+      dataroot: root,
+      phase: 'train',
+      direction: 'AtoB',
+      loadSize: 8,
+      cropSize: 8,
+      preprocess: 'resize_and_crop',
+      noFlip: true,
+      batchSize: 4,
+      split: true,
+      niter: 1,
+      niterDecay: 0,
+      printFreq: 1,
+      displayFreq: 0,
+      displayCount: 1,
+      displaySamples: 0,
+      saveLatestFreq: 0,
+      saveEpochFreq: 0,
+      seed: 0,
+      outputDir: join(tmp, 'headers-run'),
+      workers: 0,
+      skipBadImages: skip,
+    });
+  await rejects(train(false), /6 of 8 images .* are truncated or corrupt[\s\S]*--skip_bad_images/);
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (m: string) => logged.push(m);
+  try {
+    // 2 images left, fewer than the batch: it stops there, after the skip was reported.
+    await rejects(train(true), /has 2 images, fewer than --batch_size 4/);
+  } finally {
+    console.log = log;
+  }
+  assert.match(
+    logged.join('\n'),
+    /--skip_bad_images: skipped 6 bad images of 8 \(first: .*c_truncated\.jpg: truncated JPEG/,
+  );
+});
+
 test('flip: A and B are mirrored together, and only when the draw says so', async () => {
   const A0 = picture(12, 12, 3);
   const root = makeRoot('flip', { 'q.png': sideBySide(A0, A0) }); // identical halves
@@ -320,7 +439,8 @@ test('errors name the file: corrupt JPEG, non-image, wrong aspect; and the batch
   assert.equal((await ds.item(0)).shapeA, [3, 8, 8]);
   await rejects(ds.item(1), /b_corrupt\.jpg: corrupt JPEG/);
   await rejects(ds.item(2), /c_text\.jpg: not a PNG or JPEG image/);
-  await rejects(ds.item(3), /d_square\.png: is 8x8; an aligned A\|B image must be twice as wide as high/);
+  // Not 2:1: split at floor(w / 2) as the reference's int(w / 2), so an 8x8 square gives two 4x8 halves.
+  assert.equal((await ds.item(3)).shapeA, [3, 8, 8]);
   // a bad file fails its batch with the file's name, also through the worker pool
   const pooled = await dataset({ dataroot: root, loadSize: 8, cropSize: 8, workers: 1 });
   await rejects(
@@ -329,7 +449,7 @@ test('errors name the file: corrupt JPEG, non-image, wrong aspect; and the batch
         /* consume */
       }
     })(),
-    /(b_corrupt\.jpg: corrupt JPEG|c_text\.jpg: not a PNG|d_square\.png: is 8x8)/,
+    /(b_corrupt\.jpg: corrupt JPEG|c_text\.jpg: not a PNG)/,
   );
   // batch sizes
   assert.throws(() => validateBatchSize(3, 10, { even: true }), /batch size 3 is odd; BicycleGAN splits/);

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,7 @@ const OLD_SYNTHETIC = {
   cropSize: 64,
   preprocess: 'resize_and_crop',
   noFlip: false,
+  skipBadImages: false,
   batchSize: 2,
   split: true,
   niter: 3,
@@ -105,11 +107,15 @@ const OLD_EDGES2SHOES = {
   saveEpochFreq: 5,
   outputDir: 'runs/edges2shoes',
 };
-const asJSON = (o: TrainOptions) => JSON.parse(JSON.stringify(o));
+// givenModelOptions (what the user set, for resuming) is tested on its own below.
+const asJSON = ({ givenModelOptions: _, ...o }: TrainOptions) => JSON.parse(JSON.stringify(o));
 
 test('the resolved defaults equal what the command line gave before the table (both presets)', async () => {
   assert.equal(asJSON((await parse([])).train), OLD_SYNTHETIC);
-  assert.equal(asJSON((await parse(['--dataroot', 'datasets/e2s'])).train), OLD_EDGES2SHOES);
+  assert.equal(
+    asJSON((await parse(['--preset', 'edges2shoes', '--dataroot', 'datasets/e2s'])).train),
+    OLD_EDGES2SHOES,
+  );
   const r = await parse(
     '--batch_size 4 --no_split --continue_train --epoch 3 --name foo --lr 0.01'.split(' '),
   );
@@ -125,6 +131,63 @@ test('the resolved defaults equal what the command line gave before the table (b
   assert.equal(Object.keys(r.train.model), Object.keys(OLD_SYNTHETIC.model));
 });
 
+test('presets: --preset edges2shoes is the reference script; --dataroot alone the official defaults', async () => {
+  const official = (await parse(['--dataroot', 'datasets/e2s'])).train;
+  assert.equal(
+    [
+      official.model.inputNc,
+      official.loadSize,
+      official.cropSize,
+      official.noFlip,
+      official.model.useDropout,
+    ],
+    [3, 286, 256, false, false],
+  );
+  assert.equal(
+    [official.niter, official.niterDecay, official.model.netG, official.model.lr],
+    [100, 100, 'unet_256', 0.0002],
+  );
+  assert.is(official.outputDir, 'runs/e2s');
+  const e2s = await parse(['--preset', 'edges2shoes', '--dataroot', 'datasets/e2s', '--input_nc', '3']);
+  assert.equal([e2s.train.model.inputNc, e2s.train.loadSize, e2s.train.niter], [3, 256, 30]); // cli > preset
+  assert.is(e2s.options.preset, 'edges2shoes');
+  // No --dataroot: the synthetic preset (also when named), on any data set when asked for.
+  assert.is((await parse([])).options.preset, 'synthetic');
+  const synth = await parse(['--preset', 'synthetic', '--dataroot', 'datasets/e2s']);
+  assert.equal(
+    [synth.train.model.netG, synth.train.dataroot, synth.train.outputDir],
+    ['unet_64', 'datasets/e2s', 'runs/synthetic'],
+  );
+  await rejects(parse(['--preset', 'edges2shoes']), /--preset edges2shoes needs --dataroot/);
+  await rejects(parse(['--preset', 'shoes']), /--preset must be one of edges2shoes, synthetic, got shoes/);
+  const help = (await trainParser([]).getHelp()).replace(/\s+/g, ' ');
+  assert.match(
+    help,
+    /Presets \(--preset NAME\): edges2shoes: input_nc=1 load_size=256 crop_size=256 no_flip=true/,
+  );
+  assert.match(help, / synthetic: input_nc=1 load_size=64 /);
+});
+
+test('resuming: the model options the user gave (command line, config, a named preset) are recorded', async () => {
+  const file = join(tmp, 'resume.json');
+  writeFileSync(file, JSON.stringify({ ngf: 16, batch_size: 4 }));
+  const r = await parse([
+    '--continue_train',
+    '--nz',
+    '4',
+    '--config',
+    file,
+    '--lambda_kl',
+    '0.1',
+    '--seed',
+    '2',
+  ]);
+  assert.equal(r.train.givenModelOptions, ['nz', 'ngf', 'lambdaKL']);
+  assert.equal((await parse(['--continue_train'])).train.givenModelOptions, []);
+  const p = await parse(['--preset', 'edges2shoes', '--dataroot', 'x']);
+  assert.equal(p.train.givenModelOptions, ['inputNc', 'useDropout']);
+});
+
 test('a repeated command-line option: the last one wins', async () => {
   const r = await parse(['--nz', '4', '--nz', '6', '--no_flip', '--no_flip', 'false']);
   assert.is(r.train.model.nz, 6);
@@ -135,14 +198,17 @@ test('a bad command-line value names the option and what it must be', async () =
   await rejects(parse(['--nz', '0']), /^--nz must be an integer >= 1, got 0$/);
   await rejects(parse(['--nz', '3x']), /--nz must be an integer >= 1, got 3x/);
   await rejects(parse(['--batch_size', '2.5']), /--batch_size must be an integer >= 1, got 2.5/);
-  await rejects(parse(['--lr', 'fast']), /--lr must be a number >= 0, got fast/);
+  await rejects(parse(['--lr', 'fast']), /--lr must be a number > 0, got fast/);
+  await rejects(parse(['--lr', '0']), /^--lr must be a number > 0, got 0$/);
+  await rejects(parse(['--display_count', '0']), /^--display_count must be an integer >= 1, got 0$/);
+  await rejects(parse(['--max_iters', '0']), /^--max_iters must be an integer >= 1, got 0$/);
   await rejects(parse(['--beta1', '1.5']), /--beta1 must be a number in \[0, 1\], got 1.5/);
   await rejects(
     parse(['--netG', 'unet_512']),
     /--netG must be one of unet_64, unet_128, unet_256, got unet_512/,
   );
   await rejects(parse(['--input_nc', '2']), /--input_nc must be one of 1, 3, got 2/);
-  await rejects(parse(['--bogus', '1']), /Unknown argument: bogus/);
+  await rejects(parse(['--bogus', '1']), /^Unknown argument: bogus; --help lists the options$/);
   // Numbers in text form parse strictly; negative and exponent forms are numbers.
   const r = await parse(['--seed', '-3', '--lr', '2e-4']);
   assert.equal([r.train.seed, r.train.model.lr], [-3, 2e-4]);
@@ -178,12 +244,15 @@ test('a config file: unknown keys and wrong types are rejected naming the key an
 
 test('precedence: defaults < preset < config file < command line', async () => {
   const file = join(tmp, 'good.json');
-  writeFileSync(file, JSON.stringify({ nz: 5, batch_size: 4, lr: 0.5, dataroot: 'datasets/e2s' }));
+  writeFileSync(
+    file,
+    JSON.stringify({ nz: 5, batch_size: 4, lr: 0.5, dataroot: 'datasets/e2s', preset: 'edges2shoes' }),
+  );
   const r = await parse(['--config', file, '--nz', '7']);
   assert.is(r.train.model.nz, 7); // command line over config
   assert.is(r.train.batchSize, 4); // config over default
   assert.is(r.train.model.lr, 0.5); // config over the recipe
-  assert.is(r.train.loadSize, 256); // the recipe, chosen by the config's dataroot
+  assert.is(r.train.loadSize, 256); // the preset, named in the config
   assert.is(r.train.phase, 'train'); // the default
 });
 
@@ -237,6 +306,55 @@ test('OptionsOf: camelCase names, `to`, `invert`, optional entries, demanded ent
   });
   assert.is(optional, undefined);
   throwsMessage(() => resolveOptions(TABLE), /--run is required/);
+});
+
+/** Runs a command-line script (no GPU is started before its options are checked): exit code and output. */
+function runScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('the command lines print one line `error: ...` naming the option and exit 1 (no help text, no stack)', async () => {
+  const e2s = 'examples/edges2shoes.ts';
+  const sample = 'examples/sample.ts';
+  const cases: [string, string[], RegExp][] = [
+    [e2s, ['--lr', '0'], /^error: --lr must be a number > 0, got 0$/],
+    [e2s, ['--display_count', '0'], /^error: --display_count must be an integer >= 1, got 0$/],
+    [e2s, ['--max_iters', '0'], /^error: --max_iters must be an integer >= 1, got 0$/],
+    [e2s, ['--bogus', '1'], /^error: Unknown argument: bogus; --help lists the options$/],
+    [
+      sample,
+      ['--run', tmp, '--input', tmp, '--n_samples', '-1'],
+      /^error: --n_samples must be an integer >= 1, got -1$/,
+    ],
+    [
+      sample,
+      ['--run', tmp, '--input', tmp, '--direction', 'up'],
+      /^error: --direction must be one of AtoB, BtoA, got up$/,
+    ],
+    [sample, ['--input', tmp], /^error: --run is required/],
+    [sample, ['--run', join(tmp, 'no-run'), '--input', tmp], /^error: no checkpoint 'latest' in .*no-run/],
+  ];
+  const results = await Promise.all(cases.map(([script, args]) => runScript(script, args)));
+  results.forEach(({ code, stdout, stderr }, i) => {
+    const [script, args, re] = cases[i];
+    const what = `${script} ${args.join(' ')}`;
+    assert.is(code, 1, `${what}: exit code`);
+    assert.is(stdout, '', `${what}: nothing on stdout (no help text)`);
+    const lines = stderr.trim().split('\n');
+    assert.is(lines.length, 1, `${what}: one line, got ${stderr}`);
+    assert.match(lines[0], re, what);
+  });
 });
 
 test.run();

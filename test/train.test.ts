@@ -18,6 +18,7 @@ import { ensureSyntheticDataset } from '../src/data/synthetic-files.ts';
 import * as T from '../src/index.ts';
 import {
   BicycleGAN,
+  type BicycleGANOptions,
   DEFAULT_OPTIONS,
   NonFiniteLossError,
   readLosses,
@@ -186,6 +187,122 @@ test('crashes: resume drops log lines past the checkpoint, a save keeps latest.o
   assert.ok(existsSync(join(ckpt, 'latest', 'state.json')));
 });
 
+/** The file-system calls a checkpoint save makes (directly or through src/io/files.ts). */
+const FS_STEPS = [
+  'mkdirSync',
+  'rmSync',
+  'renameSync',
+  'openSync',
+  'writeSync',
+  'fsyncSync',
+  'closeSync',
+] as const;
+
+/**
+ * Runs `fn` with the k-th file-system step (counting from 0) failing: `before` it happens (a kill just
+ * before it), just `after` it, or `during` it (a recursive rmSync of a folder killed after removing one
+ * file other than state.json, the worst case for checkpointDir's "state.json = whole" test). Returns the
+ * number of steps seen (run with k = -1 to count them).
+ */
+async function withFailingStep(
+  k: number,
+  when: 'before' | 'after' | 'during',
+  fn: () => Promise<unknown>,
+): Promise<number> {
+  const real = Object.fromEntries(FS_STEPS.map((n) => [n, fs[n]])) as Record<
+    string,
+    (...a: unknown[]) => unknown
+  >;
+  let step = 0;
+  const patched = fs as unknown as Record<string, unknown>;
+  for (const name of FS_STEPS) {
+    patched[name] = (...args: unknown[]) => {
+      const mine = step++;
+      if (mine === k && when === 'during' && name === 'rmSync' && existsSync(String(args[0]))) {
+        const folder = String(args[0]);
+        const victim = fs.statSync(folder).isDirectory()
+          ? readdirSync(folder).find((f) => f !== 'state.json')
+          : undefined;
+        if (victim) real.rmSync(join(folder, victim), { force: true });
+        throw new Error(`killed during rmSync of ${folder} (step ${mine})`);
+      }
+      if (mine === k && when !== 'after') throw new Error(`killed before ${name} (step ${mine})`);
+      // fsync itself is skipped (counted, failing as the others): a kill keeps the page cache, and
+      // thousands of real fsyncs would make this test disk-bound.
+      const r = name === 'fsyncSync' ? undefined : real[name](...args);
+      if (mine === k) throw new Error(`killed after ${name} (step ${mine})`);
+      return r;
+    };
+  }
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    Object.assign(patched, real);
+    syncBuiltinESMExports();
+  }
+  return step;
+}
+
+test('a save killed at any file-system step, also while only latest.old exists, leaves a whole old or new checkpoint', async () => {
+  const { cpSync } = await import('node:fs');
+  const { checkpointDir, checkpointFiles, loadCheckpoint, saveCheckpoint, writeCheckpointFolder } =
+    await import('../src/train/checkpoint.ts');
+  const m = await BicycleGAN.create(tinyModel, 21);
+  const fresh = await BicycleGAN.create(tinyModel, 22);
+  const w = m.G.parameters()[0];
+  const [oldV, newV] = [0.25, -0.5];
+  const base = (iter: number) => ({ epoch: 1, batch: iter, iter, rng: 7, model: m.opts });
+  // Templates: a run whose latest is the old state, and one killed mid-swap (only latest.old is whole).
+  const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmp, 'bicycle-kill-'));
+  const plain = join(root, 'plain');
+  w.assign(new Float32Array(w.size).fill(oldV));
+  await saveCheckpoint(plain, 'latest', m, base(1));
+  const recovering = join(root, 'recovering');
+  cpSync(plain, recovering, { recursive: true });
+  renameSync(join(recovering, 'latest'), join(recovering, 'latest.old'));
+  w.assign(new Float32Array(w.size).fill(newV));
+  // The new checkpoint's bytes once (saveCheckpoint = checkpointFiles, then writeCheckpointFolder: every
+  // file-system step of a save is in the second).
+  const files = await checkpointFiles(m, base(2));
+  const save = async (dir: string) => writeCheckpointFolder(dir, 'latest', files);
+  const steps = await withFailingStep(-1, 'before', () => save(join(root, 'count')));
+  assert.ok(steps > 20, `a save makes ${steps} file-system steps`);
+  let runs = 0;
+  for (const template of [plain, recovering]) {
+    for (let k = 0; k < steps; k++) {
+      for (const when of ['before', 'during', 'after'] as const) {
+        const dir = join(root, `run-${runs++}`);
+        cpSync(template, dir, { recursive: true });
+        const what = `${template === plain ? 'latest' : 'only latest.old'}, killed ${when} step ${k}`;
+        let failed = false;
+        await withFailingStep(k, when, () => save(dir)).catch(() => {
+          failed = true;
+        });
+        assert.ok(failed || (when === 'after' && k === steps - 1), `${what}: the injected failure happened`);
+        // Whatever the step, one checkpoint is whole and loads: the old state or the new one.
+        const folder = checkpointDir(dir, 'latest');
+        const state = loadCheckpoint(folder, fresh);
+        // The weight as loaded, read from its file (host side: no GPU readback per case).
+        const gFile = T.io.parse(new Uint8Array(readFileSync(join(folder, 'net_G.safetensors'))));
+        const v = gFile.tensors[m.G.namedParameters()[0][0]].data[0];
+        assert.ok(
+          (state.iter === 1 && v === oldV) || (state.iter === 2 && v === newV),
+          `${what}: ${folder} holds iter ${state.iter} with weight ${v}`,
+        );
+        // The next clean save succeeds and leaves only its folder (no step fails; fsync skipped).
+        await withFailingStep(-1, 'before', () => save(dir));
+        assert.equal(readdirSync(dir), ['latest'], `${what}: cleaned up`);
+        assert.is(loadCheckpoint(checkpointDir(dir, 'latest'), fresh).iter, 2);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+  m.dispose();
+  fresh.dispose();
+});
+
 test('a corrupt or mismatched checkpoint is rejected whole, naming the file, and changes nothing', async () => {
   const { copyFileSync, writeFileSync, cpSync } = await import('node:fs');
   const { loadCheckpoint } = await import('../src/train/checkpoint.ts');
@@ -223,16 +340,73 @@ test('a non-finite loss stops training with a message and keeps the last good ch
   ok.model.dispose();
   const statePath = join(tmp, 'nan', 'checkpoints', 'latest', 'state.json');
   const before = readFileSync(statePath, 'utf8');
-  const bad = options('nan', { maxIters: 2, continueFrom: 'latest' });
+  // A fresh start in the same run folder (resuming would refuse the changed lambda_kl).
+  const bad = options('nan', { maxIters: 2 });
   bad.model = { ...bad.model, lambdaKL: Number.POSITIVE_INFINITY };
   try {
     await trainBicycleGAN(bad);
     assert.unreachable('training went on with a NaN loss');
   } catch (e) {
     assert.instance(e, NonFiniteLossError);
-    assert.match((e as Error).message, /loss kl = (NaN|Infinity) is not finite: training stopped/);
+    assert.match((e as Error).message, /loss kl = (NaN|-?Infinity) is not finite: training stopped/);
   }
   assert.is(readFileSync(statePath, 'utf8'), before, 'latest checkpoint untouched');
+});
+
+test('resume with changed options: refused with every difference unless not given (then the saved value); nonsense state.json refused', async () => {
+  const { cpSync, writeFileSync } = await import('node:fs');
+  const run = join(tmp, 'changed');
+  cpSync(join(tmp, 'full'), run, { recursive: true });
+  const resume = (model: Partial<BicycleGANOptions>, extra: Partial<TrainOptions> = {}) =>
+    trainBicycleGAN(
+      options('changed', {
+        maxIters: 1,
+        continueFrom: 'latest',
+        ...extra,
+        model: { ...tinyModel, ...model },
+      }),
+    );
+  const statePath = join(run, 'checkpoints', 'latest', 'state.json');
+  const before = readFileSync(statePath, 'utf8');
+  // Library call: every model option counts as given.
+  await rejects(
+    resume({ ngf: 4, nl: 'lrelu', lambdaL1: 5, initGain: 1 }),
+    new RegExp(
+      "cannot resume from .*changed[/\\\\]checkpoints[/\\\\]latest[/\\\\]state\\.json: 3 options of the networks or losses differ from the checkpoint's:\\n" +
+        '  --ngf: the checkpoint has 2, given 4\\n  --nl: the checkpoint has "relu", given "lrelu"\\n  --lambda_L1: the checkpoint has 10, given 5\\n' +
+        'Leave them out',
+    ),
+  );
+  assert.is(readFileSync(statePath, 'utf8'), before, 'nothing written');
+  // Only lambda_L1 given (and equal): the other changed values are not the user's, so the saved ones are used.
+  const r = await resume({ ngf: 4, nl: 'lrelu' }, { givenModelOptions: ['lambdaL1'] });
+  assert.equal([r.model.opts.ngf, r.model.opts.nl], [2, 'relu']);
+  assert.is(r.state.iter, 7);
+  assert.is(r.state.model.ngf, 2);
+  r.model.dispose();
+  // Nonsense state.json: refused naming the file.
+  const saved = JSON.parse(readFileSync(statePath, 'utf8'));
+  const bad = async (edit: (s: Record<string, unknown>) => void, re: RegExp) => {
+    const s = structuredClone(saved);
+    edit(s);
+    writeFileSync(statePath, JSON.stringify(s));
+    await rejects(resume({}), re);
+  };
+  const file = /changed[/\\]checkpoints[/\\]latest[/\\]state\.json: /;
+  const named = (re: RegExp) => new RegExp(`${file.source}(not a usable checkpoint state: .*)?${re.source}`);
+  await bad(
+    (s) => (s.epoch = -1),
+    named(/not a usable checkpoint state: field 'epoch' must be an integer >= 1, got -1/),
+  );
+  await bad((s) => (s.iter = 2.5), named(/field 'iter' must be an integer >= 0, got 2\.5/));
+  await bad((s) => delete s.rng, named(/field 'rng' is missing/));
+  await bad((s) => delete (s.model as Record<string, unknown>).nz, named(/field 'model\.nz' is missing/));
+  await bad(
+    (s) => ((s.model as Record<string, unknown>).ngf = '2'),
+    named(/field 'model\.ngf' must be a number, got "2"/),
+  );
+  await bad((s) => (s.batch = 9), named(/batch 9 is past the end of an epoch \(4 batches of 2 here\)/));
+  writeFileSync(statePath, before);
 });
 
 test('bad training input gives clear errors', async () => {

@@ -9,6 +9,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type BadImage, findBadImages } from './headers.ts';
 import { DecodePool } from './pool.ts';
 import { permutation, rngFor } from './rng.ts';
 import {
@@ -42,6 +43,11 @@ export interface AlignedOptions {
   workers?: number;
   /** Batches decoded ahead of the one being consumed (default 2). */
   prefetch?: number;
+  /**
+   * Check every file's header and end first (headers.ts: a few bytes each, no decoding): 'error'
+   * throws naming the bad files, 'skip' leaves them out (listed in `skipped`). Default: no check.
+   */
+  checkImages?: 'error' | 'skip';
 }
 
 export interface AlignedBatch {
@@ -118,11 +124,20 @@ export class AlignedDataset {
   readonly spec: AlignedTransformSpec;
   readonly seed: number;
   readonly prefetch: number;
+  /** Files left out by `checkImages: 'skip'`, with their problems. */
+  readonly skipped: readonly BadImage[];
   private pool: DecodePool;
 
-  private constructor(dir: string, paths: string[], spec: AlignedTransformSpec, opts: AlignedOptions) {
+  private constructor(
+    dir: string,
+    paths: string[],
+    spec: AlignedTransformSpec,
+    opts: AlignedOptions,
+    skipped: BadImage[],
+  ) {
     this.dir = dir;
     this.paths = paths;
+    this.skipped = skipped;
     this.spec = spec;
     this.seed = opts.seed ?? 0;
     this.prefetch = opts.prefetch ?? 2;
@@ -161,7 +176,23 @@ export class AlignedDataset {
     if (paths.length === 0) throw new Error(`no images in ${dir} (expected *.jpg, *.jpeg or *.png files)`);
     if (opts.maxDatasetSize !== undefined) paths = paths.slice(0, Math.max(0, opts.maxDatasetSize));
     if (paths.length === 0) throw new Error(`no images in ${dir} (maxDatasetSize ${opts.maxDatasetSize})`);
-    return new AlignedDataset(dir, paths, spec, opts);
+    let skipped: BadImage[] = [];
+    if (opts.checkImages) {
+      const bad = findBadImages(paths);
+      if (bad.length && opts.checkImages === 'error') {
+        const shown = bad.slice(0, 5).map((b) => `${b.path}: ${b.problem}`);
+        if (bad.length > 5) shown.push(`... and ${bad.length - 5} more`);
+        throw new Error(
+          `${bad.length} of ${paths.length} images in ${dir} are truncated or corrupt:\n  ${shown.join('\n  ')}\n` +
+            'Replace or remove them, or pass --skip_bad_images to train without them.',
+        );
+      }
+      skipped = bad;
+      const badPaths = new Set(bad.map((b) => b.path));
+      paths = paths.filter((p) => !badPaths.has(p));
+      if (paths.length === 0) throw new Error(`no usable images in ${dir}: all ${bad.length} are bad`);
+    }
+    return new AlignedDataset(dir, paths, spec, opts, skipped);
   }
 
   get length(): number {

@@ -3,5 +3,6 @@
 export * from './aligned.ts';
 export * from './download.ts';
 export * from './files.ts';
+export * from './headers.ts';
 export * from './index.ts';
 export * from './synthetic-files.ts';

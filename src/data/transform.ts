@@ -109,10 +109,10 @@ export function transformAligned(
   draw: AugmentDraw,
   name = 'image',
 ): AlignedItem {
-  if (ab.width !== 2 * ab.height) {
-    throw new Error(
-      `${name}: is ${ab.width}x${ab.height}; an aligned A|B image must be twice as wide as high (A left, B right)`,
-    );
+  // The reference splits at int(w / 2) whatever the aspect (A = [0, w2), B = [w2, w)), so a file that
+  // is not exactly 2:1 is accepted as it is there.
+  if (ab.width < 2) {
+    throw new Error(`${name}: is ${ab.width}x${ab.height}; too narrow to split into A|B halves`);
   }
   const { left, right } = splitHalves(ab);
   const [srcA, srcB] = spec.direction === 'BtoA' ? [right, left] : [left, right];
@@ -130,10 +130,11 @@ export function transformAligned(
     // get_params: x = randint(0, max(0, w - crop_size)); the same for y
     x = Math.floor(draw.ux * (A.width - cs + 1));
     y = Math.floor(draw.uy * (A.height - cs + 1));
-    if (A.width > cs || A.height > cs) {
-      A = crop(A, x, y, cs, cs);
-      B = crop(B, x, y, cs, cs);
-    }
+    // __crop: each image is cropped when it is larger than the crop (the halves of an odd-width file
+    // differ by a column under 'crop'), at the corner drawn from A's size.
+    const cropIf = (img: RGBImage) => (img.width > cs || img.height > cs ? crop(img, x, y, cs, cs) : img);
+    A = cropIf(A);
+    B = cropIf(B);
   }
   // get_params: flip = random.random() > 0.5
   const flip = !spec.noFlip && draw.uflip > 0.5;

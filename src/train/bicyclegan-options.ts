@@ -2,6 +2,7 @@
 // and help texts. examples/edges2shoes.ts builds its command line, --help and --config checks from this
 // table, and TrainOptions (what trainBicycleGAN takes) is derived from it. The presets are partial
 // option sets checked by the same table.
+import { basename, resolve } from 'node:path';
 import { type BicycleGANOptions, DEFAULT_OPTIONS as D } from '../models/bicyclegan/model.ts';
 import { NET_D, NET_E, NET_G } from '../models/bicyclegan/networks.ts';
 import {
@@ -20,9 +21,17 @@ import {
 /** Options of the command itself (where outputs go, resuming, the config file). */
 export const RUN_OPTIONS = {
   config: { type: 'string', describe: 'JSON file of options (snake_case keys as below)', group: 'Run' },
+  preset: {
+    type: 'string',
+    choices: ['edges2shoes', 'synthetic'],
+    describe:
+      'a named recipe under the config file and the command line: edges2shoes (the reference train_edges2shoes.sh: grayscale A, 256x256, dropout, no flip, 30 + 30 epochs), synthetic (small 64x64 networks on the embedded set; the default without --dataroot). With --dataroot and no preset: the official defaults',
+    group: 'Run',
+  },
   name: {
     type: 'string',
-    describe: 'run name: outputs go to <checkpoints_dir>/<name> (default edges2shoes, or synthetic)',
+    describe:
+      'run name: outputs go to <checkpoints_dir>/<name> (default: the preset, else the dataroot folder name)',
     group: 'Run',
   },
   checkpoints_dir: { type: 'string', default: 'runs', describe: 'where runs are written', group: 'Run' },
@@ -71,6 +80,13 @@ export const DATA_OPTIONS = {
     group: 'Data',
   },
   no_flip: { type: 'boolean', default: false, describe: 'no random horizontal flip', group: 'Data' },
+  skip_bad_images: {
+    type: 'boolean',
+    default: false,
+    describe:
+      'leave out truncated or corrupt images (every file header is checked before training; without this option a bad file is an error)',
+    group: 'Data',
+  },
   max_dataset_size: {
     type: 'int',
     min: 1,
@@ -209,7 +225,7 @@ export const MODEL_OPTIONS = {
     describe: 'weight of the KL term',
     group: 'Model',
   },
-  lr: { type: 'number', min: 0, default: D.lr, describe: 'initial Adam learning rate', group: 'Model' },
+  lr: { type: 'number', above: 0, default: D.lr, describe: 'initial Adam learning rate', group: 'Model' },
   beta1: { type: 'number', min: 0, max: 1, default: D.beta1, describe: 'Adam beta1', group: 'Model' },
 } as const satisfies OptionTable;
 
@@ -306,13 +322,24 @@ const MODEL_KEYS: Record<keyof BicycleGANOptions, true> = Object.fromEntries(
 ) as Record<keyof ModelOptions, true>;
 
 /** What trainBicycleGAN takes: the data and training sections of the table, plus the model's options. */
-export type TrainOptions = Omit<OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPTIONS>, 'dataroot'> & {
+export type TrainOptions = Omit<
+  OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPTIONS>,
+  'dataroot' | 'skipBadImages'
+> & {
+  /** Leave out images whose header check fails (default: they are an error, before training). */
+  skipBadImages?: boolean;
   model: BicycleGANOptions;
   dataroot: string;
   /** Where loss_log.jsonl, samples/ and checkpoints/ go. */
   outputDir: string;
   /** Resume from a checkpoint tag ('latest' or an epoch number) of outputDir. */
   continueFrom?: string;
+  /**
+   * The model options the user set (command line, config file or a named preset). When resuming, the
+   * others take the checkpoint's values, and a set one that differs from the checkpoint is refused
+   * (resumeModelOptions). Default: all of them count as set.
+   */
+  givenModelOptions?: readonly (keyof BicycleGANOptions)[];
   /** Image decoding threads (0: on the main thread). */
   workers?: number;
   quiet?: boolean;
@@ -321,8 +348,9 @@ export type TrainOptions = Omit<OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPT
 export const SYNTHETIC_ROOT = 'data/synthetic-64';
 
 /**
- * The reference's train_edges2shoes.sh recipe, used when a real data set is given. The networks
- * (unet_256, resnet_256, basic_256_multi, width 64) are DEFAULT_OPTIONS' own.
+ * `--preset edges2shoes`: the reference's scripts/train_edges2shoes.sh (input_nc 1, load and crop 256,
+ * no_flip, use_dropout, niter 30 + niter_decay 30; the rest, such as unet_256, resnet_256,
+ * basic_256_multi at width 64 and the frequencies, are the official defaults the table has anyway).
  */
 export const RECIPE: Preset = {
   input_nc: 1,
@@ -339,8 +367,8 @@ export const RECIPE: Preset = {
 };
 
 /**
- * Small networks on the 64x64 synthetic set (no --dataroot): 5 epochs of 200 iterations, about 5-6
- * minutes on a 2-core CPU (1000 iterations at ~3.2 it/s).
+ * `--preset synthetic`, the default without --dataroot: small networks on the 64x64 synthetic set, 5
+ * epochs of 200 iterations, about 5-6 minutes on a 2-core CPU (1000 iterations at ~3.2 it/s).
  */
 export const EMBEDDED: Preset = {
   input_nc: 1,
@@ -365,10 +393,55 @@ export const EMBEDDED: Preset = {
   save_epoch_freq: 1,
 };
 
-export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const;
+export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const satisfies Record<
+  (typeof RUN_OPTIONS.preset.choices)[number],
+  Preset
+>;
+
+/** The command-line name of a model option (`lambdaKL` -> `lambda_kl`). */
+export function modelOptionName(key: keyof BicycleGANOptions): string {
+  return Object.entries(MODEL_OPTIONS).find(([n, spec]) => propName(n, spec) === key)?.[0] ?? key;
+}
+
+/**
+ * Options that only shape fresh weights: on resume the checkpoint's weights replace them, so a
+ * difference is harmless and the saved value is kept silently.
+ */
+const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = ['initType', 'initGain'];
+
+/**
+ * The model options of a resumed run: the checkpoint's `saved` values, except that an option the user
+ * set (`given`) must equal the saved one; every difference is listed in one error (name, saved value,
+ * given value) naming `where` (the checkpoint's state.json).
+ */
+export function resumeModelOptions(
+  saved: BicycleGANOptions,
+  wanted: BicycleGANOptions,
+  given: readonly (keyof BicycleGANOptions)[] | undefined,
+  where: string,
+): BicycleGANOptions {
+  const out = { ...wanted };
+  const diffs: string[] = [];
+  for (const key of Object.keys(D) as (keyof BicycleGANOptions)[]) {
+    const set = (given ?? Object.keys(D)).includes(key) && !INIT_ONLY.includes(key);
+    if (set && wanted[key] !== saved[key]) {
+      diffs.push(
+        `--${modelOptionName(key)}: the checkpoint has ${JSON.stringify(saved[key])}, given ${JSON.stringify(wanted[key])}`,
+      );
+    }
+    (out as Record<string, unknown>)[key] = saved[key];
+  }
+  if (diffs.length) {
+    throw new OptionError(
+      `cannot resume from ${where}: ${diffs.length} option${diffs.length > 1 ? 's' : ''} of the networks or losses differ from the checkpoint's:\n  ${diffs.join('\n  ')}\n` +
+        'Leave them out to resume with the saved values, or start a new run (another --name).',
+    );
+  }
+  return out;
+}
 
 /** trainBicycleGAN's options from resolved command-line options (dataroot: the synthetic set if none). */
-export function toTrainOptions(c: CliOptions): TrainOptions {
+export function toTrainOptions(c: CliOptions, given?: readonly string[]): TrainOptions {
   const fromTable = Object.fromEntries(
     Object.keys(MODEL_KEYS).map((k) => [k, c[k as keyof ModelOptions]]),
   ) as ModelOptions;
@@ -384,6 +457,7 @@ export function toTrainOptions(c: CliOptions): TrainOptions {
     preprocess: c.preprocess,
     noFlip: c.noFlip,
     maxDatasetSize: c.maxDatasetSize,
+    skipBadImages: c.skipBadImages,
     batchSize: c.batchSize,
     split: c.split,
     niter: c.niter,
@@ -395,31 +469,62 @@ export function toTrainOptions(c: CliOptions): TrainOptions {
     saveLatestFreq: c.saveLatestFreq,
     saveEpochFreq: c.saveEpochFreq,
     seed: c.seed,
-    outputDir: `${c.checkpointsDir}/${c.name ?? (c.dataroot ? 'edges2shoes' : 'synthetic')}`,
+    outputDir: `${c.checkpointsDir}/${c.name ?? c.preset ?? basename(resolve(c.dataroot ?? SYNTHETIC_ROOT))}`,
     continueFrom: c.continueTrain ? c.epoch : undefined,
+    givenModelOptions: given
+      ? (Object.keys(MODEL_KEYS) as (keyof BicycleGANOptions)[]).filter((k) =>
+          given.includes(modelOptionName(k)),
+        )
+      : undefined,
     netEWeights: c.netEWeights,
     maxIters: c.maxIters,
   };
 }
 
-/** Resolves options: table defaults < preset (edges2shoes with a dataroot, else synthetic) < config < cli. */
+/**
+ * Resolves options: table defaults (the official ones) < preset < config < cli. The preset is --preset
+ * (or the config's), else synthetic when no dataroot is given, else none.
+ */
 export function resolveTrainCommand(
   cli: Preset,
   config: Preset = {},
 ): { options: CliOptions; train: TrainOptions } {
   const dataroot = cli.dataroot ?? config.dataroot;
-  const [presetName, preset] = dataroot ? ['edges2shoes', RECIPE] : ['synthetic', EMBEDDED];
+  const presetName = cli.preset ?? config.preset ?? (dataroot ? undefined : 'synthetic');
+  if (presetName === 'edges2shoes' && !dataroot) {
+    throw new OptionError(
+      '--preset edges2shoes needs --dataroot (e.g. datasets/edges2shoes, from examples/download.ts)',
+    );
+  }
+  const preset: Preset = presetName
+    ? { ...PRESETS[presetName as keyof typeof PRESETS], preset: presetName }
+    : {};
   validateValues(preset, OPTIONS, { where: `preset ${presetName}` });
   const options = resolveOptions(OPTIONS, preset, config, cli);
-  return { options, train: toTrainOptions(options) };
+  // What the user chose: the command line, the config file, and a preset named by them (the implicit
+  // synthetic preset is a default, as the table's).
+  const named = (cli.preset ?? config.preset) ? Object.keys(preset) : [];
+  const given = [...new Set([...Object.keys(cli), ...Object.keys(config), ...named])];
+  return { options, train: toTrainOptions(options, given) };
+}
+
+/** The presets in one line each, for --help. */
+function presetsHelp(): string {
+  return Object.entries(PRESETS)
+    .map(
+      ([name, p]) =>
+        `  ${name}: ${Object.entries(p)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    )
+    .join('\n');
 }
 
 /** The yargs parser of examples/edges2shoes.ts (strict; --help lists every option of the table). */
 export function trainParser(args: string[]) {
   return cliParser(args, OPTIONS, {
     scriptName: 'edges2shoes',
-    usage:
-      '$0 [options]\n\nTrain BicycleGAN on an aligned A|B data set (the edges2shoes recipe), or on the embedded synthetic set when no --dataroot is given. Precedence: defaults < recipe < --config file < command line.',
+    usage: `$0 [options]\n\nTrain BicycleGAN on an aligned A|B data set (--dataroot; with --preset edges2shoes the reference's edges2shoes recipe, else the official defaults), or on the embedded synthetic set when no --dataroot is given (--preset synthetic). Precedence: defaults < preset < --config file < command line.\n\nPresets (--preset NAME):\n${presetsHelp()}`,
     presets: PRESETS,
   });
 }
@@ -430,12 +535,8 @@ export async function parseTrainCommand(
   opts: { exitProcess?: boolean } = {},
 ): Promise<{ options: CliOptions; train: TrainOptions }> {
   let parser = trainParser(args);
-  if (opts.exitProcess === false) {
-    // For tests: yargs' own errors (unknown options, a missing value) are thrown instead of exiting.
-    parser = parser.exitProcess(false).fail((msg, err) => {
-      throw err ?? new OptionError(msg);
-    });
-  }
+  // For tests: --help and --version return instead of exiting (errors are thrown either way).
+  if (opts.exitProcess === false) parser = parser.exitProcess(false);
   const cli = cliValues(await parser.parse(), OPTIONS);
   const config = cli.config ? readConfig(cli.config, OPTIONS) : {};
   return resolveTrainCommand(cli, config);

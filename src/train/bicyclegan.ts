@@ -3,6 +3,7 @@
 // checkpoint folders of checkpoint.ts. examples/edges2shoes.ts is its command line; its options come
 // from the table in bicyclegan-options.ts.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type AlignedBatch, AlignedDataset } from '../data/aligned.ts';
 import type { GridBatch } from '../data/grid.ts';
 import { parse } from '../io/safetensors.ts';
@@ -14,7 +15,8 @@ import { linearDecay } from '../optim/schedule.ts';
 import { keep, tidy } from '../scope.ts';
 import type { Tensor } from '../tensor.ts';
 import type { TrainOptions } from './bicyclegan-options.ts';
-import { checkpointDir, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
+import { resumeModelOptions } from './bicyclegan-options.ts';
+import { checkpointDir, loadCheckpoint, readState, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { type StopReason, Trainer } from './trainer.ts';
 
 export type { TrainOptions } from './bicyclegan-options.ts';
@@ -61,7 +63,17 @@ export async function sampleGrid(
   return grid;
 }
 
-export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
+export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResult> {
+  let o = options;
+  // Resuming: the checkpoint's state is checked first, and its model options are the run's (an option
+  // the user set that differs is refused), so the networks are built as they were saved.
+  let resumed: { state: TrainState; path: string } | null = null;
+  if (o.continueFrom) {
+    const folder = checkpointDir(join(o.outputDir, 'checkpoints'), o.continueFrom);
+    const path = join(folder, 'state.json');
+    resumed = { state: readState(folder), path };
+    o = { ...o, model: resumeModelOptions(resumed.state.model, o.model, o.givenModelOptions, path) };
+  }
   mkdirSync(o.outputDir, { recursive: true });
   const say = (msg: string) => {
     if (!o.quiet) console.log(msg);
@@ -84,13 +96,26 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
     seed: o.seed,
     maxDatasetSize: o.maxDatasetSize,
     workers: o.workers,
+    checkImages: o.skipBadImages ? 'skip' : 'error',
   });
+  if (dataset.skipped.length) {
+    const first = dataset.skipped[0];
+    say(
+      `--skip_bad_images: skipped ${dataset.skipped.length} bad image${dataset.skipped.length > 1 ? 's' : ''} of ${dataset.length + dataset.skipped.length} (first: ${first.path}: ${first.problem})`,
+    );
+  }
   let gridA: Tensor | null = null;
   let gridB: Tensor | null = null;
   try {
     if (dataset.length < o.batchSize) {
       throw new Error(
         `${o.dataroot}/${o.phase} has ${dataset.length} images, fewer than --batch_size ${o.batchSize}`,
+      );
+    }
+    const perEpoch = dataset.numBatches(o.batchSize);
+    if (resumed && resumed.state.batch > perEpoch) {
+      throw new Error(
+        `${resumed.path}: batch ${resumed.state.batch} is past the end of an epoch (${perEpoch} batches of ${o.batchSize} here)`,
       );
     }
     manualSeed(o.seed);
@@ -142,7 +167,7 @@ export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
         },
       },
       {
-        batchesPerEpoch: dataset.numBatches(o.batchSize),
+        batchesPerEpoch: perEpoch,
         batches: (epoch, start) => dataset.batches(epoch, o.batchSize, { start, even: o.split }),
       },
       {

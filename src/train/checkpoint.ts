@@ -1,15 +1,16 @@
 // BicycleGAN checkpoints: one folder per tag (`latest`, `5`, ...) holding G, E, D, D2 and their Adam
 // states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
 // A folder is written next to its final place (every file fsynced, through io/files.ts) and swapped in
-// by rename, so a crash mid-save leaves the previous checkpoint whole; a swap interrupted between its
-// two renames is recovered from `<tag>.old`, which the next save keeps until its own folder is in place.
-// Temp folders of crashed saves are removed by the next save.
+// by rename, so a kill at any step of a save leaves the previous checkpoint or the new one whole (see
+// writeCheckpointFolder); a swap interrupted between its two renames is recovered from `<tag>.old`,
+// which the next save keeps until its own folder is in place. Temp folders of crashed saves are removed
+// by the next save.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
 import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
-import type { BicycleGAN, BicycleGANOptions } from '../models/bicyclegan/model.ts';
+import { type BicycleGAN, type BicycleGANOptions, DEFAULT_OPTIONS } from '../models/bicyclegan/model.ts';
 import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
 
 export interface TrainState {
@@ -34,27 +35,55 @@ export async function saveCheckpoint(
   model: BicycleGAN,
   state: TrainState,
 ): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  removeOrphans(dir, tag);
-  const final = join(dir, tag);
-  const tmp = join(dir, `.${tag}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  return writeCheckpointFolder(dir, tag, await checkpointFiles(model, state));
+}
+
+/** The files of a checkpoint folder, by name (read back from the GPU; no file is touched). */
+export async function checkpointFiles(
+  model: BicycleGAN,
+  state: TrainState,
+): Promise<[string, Uint8Array | string][]> {
   const meta = {
     checkpoint: FORMAT,
     epoch: state.epoch,
     iter: state.iter,
     options: JSON.stringify(model.opts),
   };
-  // Every file and the folder itself are fsynced before the folder is renamed into place.
+  const files: [string, Uint8Array | string][] = [];
   for (const [name, net] of model.networks())
-    writeFileDurable(join(tmp, `net_${name}.safetensors`), await moduleToBytes(net, { ...meta, net: name }));
+    files.push([`net_${name}.safetensors`, await moduleToBytes(net, { ...meta, net: name })]);
   for (const [name, opt] of model.optimizers())
-    writeFileDurable(join(tmp, `opt_${name}.safetensors`), await optimizerToBytes(opt, meta));
-  writeFileDurable(join(tmp, 'state.json'), `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`);
+    files.push([`opt_${name}.safetensors`, await optimizerToBytes(opt, meta)]);
+  // state.json last: a folder holding it is whole.
+  files.push(['state.json', `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`]);
+  return files;
+}
+
+/**
+ * Writes `files` as checkpoint folder `<dir>/<tag>`, safe against a kill at any step (tested by failing
+ * every file-system call of a save in turn): the folder is written as a temp folder next to its place
+ * (each file and the folder fsynced) and swapped in by renames, and at every moment `<tag>` or
+ * `<tag>.old` holds a whole checkpoint (checkpointDir finds it):
+ *   1. remove temp folders of crashed saves, write and fsync the temp folder;
+ *   2. if `<tag>` is whole: remove a stale `<tag>.old`, rename `<tag>` to `<tag>.old` (atomic);
+ *      else (a swap was killed between its renames: `<tag>.old` is the only whole copy, the recovery
+ *      case) remove what is at `<tag>` and keep `<tag>.old` as it is;
+ *   3. rename the temp folder to `<tag>` (atomic) and fsync `dir`;
+ *   4. remove `<tag>.old` (`<tag>` is whole now, so a kill during the removal harms nothing).
+ */
+export function writeCheckpointFolder(
+  dir: string,
+  tag: string,
+  files: [string, Uint8Array | string][],
+): string {
+  mkdirSync(dir, { recursive: true });
+  removeOrphans(dir, tag);
+  const final = join(dir, tag);
+  const tmp = join(dir, `.${tag}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [name, data] of files) writeFileDurable(join(tmp, name), data);
   fsyncDir(tmp);
-  // At every step one whole copy exists, final or old: old is removed only while final is whole
-  // (after a crash between the two renames, old is the only copy and stays until tmp is in place).
   const old = `${final}.old`;
   if (existsSync(join(final, 'state.json'))) {
     rmSync(old, { recursive: true, force: true });
@@ -90,10 +119,36 @@ export function readState(folder: string): TrainState {
   } catch (e) {
     throw new Error(`cannot read checkpoint state ${path}: ${(e as Error).message}`);
   }
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new Error(`${path}: not a JSON object`);
   if (s.format !== FORMAT) throw new Error(`${path}: not a checkpoint of this library (format ${s.format})`);
-  for (const k of ['epoch', 'batch', 'iter', 'rng'] as const) {
-    if (!Number.isInteger(s[k])) throw new Error(`${path}: field '${k}' is missing or not an integer`);
+  const problems: string[] = [];
+  for (const [k, min] of [
+    ['epoch', 1],
+    ['batch', 0],
+    ['iter', 0],
+    ['rng', Number.MIN_SAFE_INTEGER],
+  ] as const) {
+    const v = s[k];
+    if (v === undefined) problems.push(`field '${k}' is missing`);
+    else if (!Number.isInteger(v) || v < min) {
+      problems.push(
+        `field '${k}' must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${JSON.stringify(v)}`,
+      );
+    }
   }
+  if (typeof s.model !== 'object' || s.model === null)
+    problems.push(`field 'model' (the model options) is missing`);
+  else {
+    // Every option of the networks and losses, with the type of its default.
+    for (const [k, d] of Object.entries(DEFAULT_OPTIONS)) {
+      const v = (s.model as unknown as Record<string, unknown>)[k];
+      if (v === undefined) problems.push(`field 'model.${k}' is missing`);
+      else if (typeof v !== typeof d) {
+        problems.push(`field 'model.${k}' must be a ${typeof d}, got ${JSON.stringify(v)}`);
+      }
+    }
+  }
+  if (problems.length) throw new Error(`${path}: not a usable checkpoint state: ${problems.join('; ')}`);
   return s;
 }
 

@@ -27,6 +27,8 @@ export interface IntSpec extends SpecBase {
   type: 'int' | 'number';
   default?: number;
   min?: number;
+  /** Values must be greater than this (an open bound: `--lr` > 0). */
+  above?: number;
   max?: number;
   choices?: readonly number[];
 }
@@ -87,6 +89,8 @@ export function expected(spec: OptionSpec): string {
   if (spec.type === 'boolean') return 'true or false';
   if (spec.type === 'string') return 'a string';
   const kind = spec.type === 'int' ? 'an integer' : 'a number';
+  if (spec.above !== undefined && spec.max !== undefined) return `${kind} in (${spec.above}, ${spec.max}]`;
+  if (spec.above !== undefined) return `${kind} > ${spec.above}`;
   if (spec.min !== undefined && spec.max !== undefined) return `${kind} in [${spec.min}, ${spec.max}]`;
   if (spec.min !== undefined) return `${kind} >= ${spec.min}`;
   if (spec.max !== undefined) return `${kind} <= ${spec.max}`;
@@ -123,6 +127,7 @@ export function checkValue(spec: OptionSpec, label: string, value: unknown, from
     const n = v as number;
     if (spec.type === 'int' && !Number.isInteger(n)) fail();
     if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail();
+    if (spec.above !== undefined && !(n > spec.above)) fail();
     if (spec.choices && !spec.choices.includes(n)) fail();
     return n;
   }
@@ -271,7 +276,15 @@ export function cliParser(
     groups.set(spec.group, [...(groups.get(spec.group) ?? []), name]);
   }
   for (const [group, names] of groups) y = y.group(names, `${group}:`);
-  return y.strict().help();
+  // yargs' own errors (an unknown option, a missing value) are thrown as OptionError, so the caller
+  // prints one line (`error: ...`) as for a bad value, not the whole --help text first.
+  return y
+    .strict()
+    .help()
+    .showHelpOnFail(false)
+    .fail((msg, err) => {
+      throw new OptionError(`${msg ?? err?.message}; --help lists the options`);
+    });
 }
 
 /** The table's options among parsed yargs arguments, validated (as text) and named `--option` in errors. */

@@ -3,6 +3,19 @@
 // where_add 'all' (G_Unet_add_all): z tiled and concatenated to the input of every down block; the
 // skip connection carries the block input without z. Module and parameter names follow the official
 // PyTorch code, so its state dicts map one to one.
+//
+// The skip of G_Unet_add_input's blocks: the official UnetBlock's downrelu is nn.LeakyReLU(0.2, True),
+// in place, and the first layer of every non-outermost block's model; its forward is
+// torch.cat([self.model(x), x], 1), so by the time cat reads x, x holds lrelu(x). The skip of every
+// non-outermost block (the innermost included) carries LeakyReLU(0.2)(x), for every --nl and --norm
+// (downrelu is always LeakyReLU; nl only picks uprelu). The skip goes straight into the parent's
+// uprelu, so with --nl relu it does not show (relu(lrelu(x)) = relu(x), gradients too); with --nl
+// lrelu it does (lrelu(lrelu(x)) != lrelu(x)). uprelu (nn.ReLU/LeakyReLU, inplace=True too)
+// changes nothing else: it runs on a fresh tensor (the submodule's cat or a conv output) used nowhere
+// else. UnetBlock_with_z (where_add 'all') runs downrelu on x_and_z = torch.cat([x, z_img], 1), a new
+// tensor, so its skip carries x itself; only with nz = 0 (x_and_z is x) would it carry lrelu(x), and
+// the official define_G switches nz = 0 to 'input' anyway. We match this functionally: the activated
+// input is what the skip concatenates (gradients then flow as through PyTorch's in-place op).
 import { Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential, Tanh } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
@@ -99,9 +112,12 @@ class UnetBlock extends Module {
   readonly outermost: boolean;
 
   forward(x: Tensor): Tensor {
-    const y = this.model.call(x);
-    if (this.outermost) return y;
-    return concat([y, x], 1);
+    if (this.outermost) return this.model.call(x);
+    // model.0 is downrelu, in place in the official code: the skip carries its output (file header).
+    const activated = this.model.at(0).call(x);
+    let y = activated;
+    for (let i = 1; i < this.model.length; i++) y = this.model.at(i).call(y);
+    return concat([y, activated], 1);
   }
 }
 
@@ -149,12 +165,19 @@ class UnetBlockWithZ extends Module<[Tensor, Tensor]> {
   }
 
   forward(x: Tensor, z: Tensor): Tensor {
-    const xz = this.nz > 0 ? catZ(x, z) : x;
-    const d = this.down.call(xz);
+    let skip = x;
+    let d: Tensor;
+    if (this.nz > 0 || this.outermost) d = this.down.call(this.nz > 0 ? catZ(x, z) : x);
+    else {
+      // nz = 0: x_and_z is x itself, so the in-place downrelu (down.0) changes the skip too.
+      skip = this.down.at(0).call(x);
+      d = skip;
+      for (let i = 1; i < this.down.length; i++) d = this.down.at(i).call(d);
+    }
     const inner = this.submodule ? this.submodule.call(d, z) : d;
     const y = this.up.call(inner);
     if (this.outermost) return y;
-    return concat([y, x], 1);
+    return concat([y, skip], 1);
   }
 }
 
