@@ -1,6 +1,8 @@
 // Tensor: a shape plus a reference-counted GPU storage, and the autograd fields.
 // Data is float32, dense and row-major (NCHW for images). View-like ops that keep the element order
 // (reshape, detach) share storage; the others copy through a strided kernel.
+/// <reference types="@webgpu/types" preserve="true" />
+// (kept in the .d.ts: the types of a built package need the WebGPU globals)
 import { rt } from './gpu/runtime.ts';
 import { track } from './scope.ts';
 import { fmt, numel, type Shape } from './shape.ts';

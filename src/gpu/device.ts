@@ -1,6 +1,8 @@
 // Acquires the WebGPU adapter and device once per process. The browser's navigator.gpu is used when
 // present; in Node, Dawn (./dawn.ts) is loaded on demand. A real GPU is preferred over a software one.
 
+/// <reference types="@webgpu/types" preserve="true" />
+// (kept in the .d.ts: the types of a built package need the WebGPU globals)
 export interface DeviceInfo {
   description: string;
   vendor: string;
