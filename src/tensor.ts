@@ -38,6 +38,10 @@ export class Storage {
 
 let nextId = 0;
 
+/**
+ * An n-dimensional float32 array on the GPU, dense and row-major (NCHW for images), with autograd fields.
+ * Made by the creation ops; its storage is freed by `dispose()` or by the enclosing `tidy`.
+ */
 export class Tensor {
   readonly id = nextId++;
   readonly shape: number[];

@@ -3,6 +3,7 @@
 
 /// <reference types="@webgpu/types" preserve="true" />
 // (kept in the .d.ts: the types of a built package need the WebGPU globals)
+/** The WebGPU adapter in use, as deviceStats().adapter reports it. */
 export interface DeviceInfo {
   description: string;
   vendor: string;

@@ -9,6 +9,10 @@ import type { Adam, AdamStateDict } from '../optim/adam.ts';
 import type { Tensor } from '../tensor.ts';
 import { parse, serialize } from './safetensors.ts';
 
+/**
+ * The version of this library's checkpoint metadata (`format_version`); files of other versions are
+ * refused.
+ */
 export const FORMAT_VERSION = '1';
 const FORMAT_PREFIX = 'bicycle-webgpu/';
 const MODULE_FORMAT = `${FORMAT_PREFIX}module`;
@@ -58,6 +62,7 @@ function checkFormat(meta: Record<string, string>, want: string, fileName: strin
   }
 }
 
+/** What loading a module checkpoint found: its metadata and, with strict: false, the names left out. */
 export interface LoadedModule {
   /** The file's metadata (strings; JSON-encoded values need JSON.parse). */
   metadata: Record<string, string>;

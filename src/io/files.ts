@@ -115,6 +115,7 @@ export async function saveOptimizer(opt: Adam, path: string, metadata: MetadataI
   writeFileAtomic(path, await optimizerToBytes(opt, metadata));
 }
 
+/** Loads an Adam state file into `opt` (checked first; nothing changes on error); returns its metadata. */
 export function loadOptimizer(opt: Adam, path: string): { metadata: Record<string, string> } {
   return loadOptimizerBytes(opt, readFileBytes(path), { fileName: path });
 }

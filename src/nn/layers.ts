@@ -5,6 +5,7 @@ import { rand } from '../ops/random.ts';
 import type { Tensor } from '../tensor.ts';
 import { type AnyModule, type LayerKind, Module } from './module.ts';
 
+/** Options of nn.Linear: an init seed. */
 export interface LinearOpts {
   /** Seed of the default initialisation (otherwise the global stream of manualSeed). */
   seed?: number;
@@ -75,6 +76,7 @@ export class LeakyReLU extends Module {
   }
 }
 
+/** nn.Tanh. */
 export class Tanh extends Module {
   override readonly kind: LayerKind = 'activation';
   forward(x: Tensor): Tensor {
@@ -82,6 +84,7 @@ export class Tanh extends Module {
   }
 }
 
+/** nn.Sigmoid. */
 export class Sigmoid extends Module {
   override readonly kind: LayerKind = 'activation';
   forward(x: Tensor): Tensor {

@@ -7,12 +7,14 @@ import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
 
+/** Options of conv2d: stride, padding and dilation (a number or [h, w]), as torch.nn.functional.conv2d. */
 export interface Conv2dOpts {
   stride?: Pair;
   padding?: Pair;
   dilation?: Pair;
 }
 
+/** Options of convTranspose2d: conv2d's plus outputPadding. */
 export interface ConvTranspose2dOpts extends Conv2dOpts {
   outputPadding?: Pair;
 }

@@ -365,6 +365,7 @@ export const EMBEDDED: Preset = {
   save_epoch_freq: 1,
 };
 
+/** The named option presets: the edges2shoes recipe and the embedded synthetic demo. */
 export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const;
 
 /** trainBicycleGAN's options from resolved command-line options (dataroot: the synthetic set if none). */

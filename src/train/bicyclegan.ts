@@ -19,6 +19,7 @@ import { type StopReason, Trainer } from './trainer.ts';
 
 export type { TrainOptions } from './bicyclegan-options.ts';
 
+/** What trainBicycleGAN returns: the trained model, where it stopped and why. */
 export interface TrainResult {
   model: BicycleGAN;
   state: TrainState;
@@ -61,6 +62,9 @@ export async function sampleGrid(
   return grid;
 }
 
+/**
+ * Trains BicycleGAN on an aligned data set with the Trainer (examples/edges2shoes.ts is its command line).
+ */
 export async function trainBicycleGAN(o: TrainOptions): Promise<TrainResult> {
   mkdirSync(o.outputDir, { recursive: true });
   const say = (msg: string) => {
