@@ -26,7 +26,7 @@ export const LAYERS = [
   ['models'],
   ['data'],
   ['train'],
-  ['index'],
+  ['index', 'node'],
 ];
 
 /** Core layers: nothing Node-only (node:*, Dawn, file or image packages) may be imported statically. */

@@ -9,6 +9,7 @@ import type { BackwardFn, Tensor } from './tensor.ts';
 
 let gradEnabled = true;
 
+/** Whether operations record the autograd graph now (false inside noGrad). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

@@ -49,6 +49,7 @@ export { keep, tidy } from './scope.ts';
 export type { Shape } from './shape.ts';
 export { Tensor } from './tensor.ts';
 
+/** Options of init(). */
 export interface InitOptions {
   /** Print the adapter in use (also on when the environment variable BICYCLE_VERBOSE is set). */
   verbose?: boolean;

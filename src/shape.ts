@@ -1,6 +1,7 @@
 // Shapes, strides, broadcasting and axis arithmetic: pure functions that every layer above uses
 // (tensor, kernels, ops, nn). No GPU and no tensors here, so nothing below the ops imports an op.
 
+/** A tensor shape: sizes of the dimensions, outermost first. */
 export type Shape = readonly number[];
 
 /** The most dimensions a kernel's stride tables hold (the u32x8 fields of kernels/*.wgsl). */

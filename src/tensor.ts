@@ -1,6 +1,8 @@
 // Tensor: a shape plus a reference-counted GPU storage, and the autograd fields.
 // Data is float32, dense and row-major (NCHW for images). View-like ops that keep the element order
 // (reshape, detach) share storage; the others copy through a strided kernel.
+/// <reference types="@webgpu/types" preserve="true" />
+// (kept in the .d.ts: the types of a built package need the WebGPU globals)
 import { rt } from './gpu/runtime.ts';
 import { track } from './scope.ts';
 import { fmt, numel, type Shape } from './shape.ts';
@@ -36,6 +38,10 @@ export class Storage {
 
 let nextId = 0;
 
+/**
+ * An n-dimensional float32 array on the GPU, dense and row-major (NCHW for images), with autograd fields.
+ * Made by the creation ops; its storage is freed by `dispose()` or by the enclosing `tidy`.
+ */
 export class Tensor {
   readonly id = nextId++;
   readonly shape: number[];

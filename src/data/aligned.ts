@@ -21,6 +21,7 @@ import {
   type Preprocess,
 } from './transform.ts';
 
+/** Options of AlignedDataset.open: where the images are and the reference's preprocessing. */
 export interface AlignedOptions {
   dataroot: string;
   /** Sub-folder of dataroot (default 'train'). */
@@ -50,6 +51,7 @@ export interface AlignedOptions {
   checkImages?: 'error' | 'skip';
 }
 
+/** One batch of an AlignedDataset: A and B as NCHW float32 in [-1, 1] with their shapes and files. */
 export interface AlignedBatch {
   /** NCHW float32 in [-1, 1]: the network input. */
   A: Float32Array;
@@ -65,6 +67,7 @@ export interface AlignedBatch {
   batchIndex: number;
 }
 
+/** Options of AlignedDataset.batches: order, last batch, parity and the resume position. */
 export interface BatchOptions {
   /** Shuffle with the (seed, epoch) permutation (default true; false = the reference's serial_batches). */
   shuffle?: boolean;
@@ -118,6 +121,10 @@ export function validateBatchSize(
   }
 }
 
+/**
+ * An aligned (A|B side by side) image folder as batches: `await AlignedDataset.open(opts)`, then
+ * `batches(epoch, batchSize)`; see AlignedOptions. Node only.
+ */
 export class AlignedDataset {
   readonly dir: string;
   readonly paths: readonly string[];

@@ -19,12 +19,15 @@ export const DATASETS = [
   'night2day',
   'cityscapes',
 ] as const;
+/** A data set name of the pix2pix authors' server (DATASETS). */
 export type DatasetName = (typeof DATASETS)[number];
 
+/** The URL of `<name>.tar.gz` on the pix2pix authors' server. */
 export function datasetURL(name: string): string {
   return `http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/${name}.tar.gz`;
 }
 
+/** Options of downloadDataset: target folder, timeout and a mirror URL. */
 export interface DownloadOptions {
   /** Folder that receives <name>/ (default ./datasets). */
   dir?: string;

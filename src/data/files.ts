@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/files.ts';
 import { type GridBatch, type GridOptions, gridPNG } from './grid.ts';
 import { decodeImage, encodePNG, type RGBImage } from './image.ts';
 
+/** Decodes PNG bytes with pngjs (Node): width, height and 8-bit RGB(A) pixels. */
 export function decodePNGWithPngjs(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
   const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return { width: png.width, height: png.height, data: png.data };

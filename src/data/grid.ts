@@ -17,6 +17,7 @@ export interface GridBatch {
   shape: readonly number[];
 }
 
+/** Layout of a sample grid: padding between cells and its colour. */
 export interface GridOptions {
   /** Pixels between cells and around the border (default 2). */
   gap?: number;

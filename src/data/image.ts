@@ -17,6 +17,7 @@
 //   chroma upsampling differ, typically by a few levels on some pixels.
 import { decode as decodeJpegJs } from 'jpeg-js';
 
+/** An 8-bit image, HWC row-major: `data[(y * width + x) * channels + c]`, 1 (gray) or 3 (RGB) channels. */
 export interface RGBImage {
   width: number;
   height: number;
@@ -28,6 +29,7 @@ export interface RGBImage {
 /** A decoder for PNG files: returns 8-bit RGBA. Injected because pngjs needs Node's zlib. */
 export type PngDecoder = (bytes: Uint8Array) => { width: number; height: number; data: Uint8Array };
 
+/** A new width x height image with every value set to `fill`. */
 export function newImage(width: number, height: number, channels: 1 | 3, fill = 0): RGBImage {
   const data = new Uint8Array(width * height * channels);
   if (fill) data.fill(fill);
@@ -122,12 +124,14 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/** CRC-32 (the PNG chunk checksum) of `bytes`, continuing from `crc`. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 
+/** Adler-32 (the zlib checksum) of `bytes`. */
 export function adler32(bytes: Uint8Array): number {
   let a = 1;
   let b = 0;

@@ -12,6 +12,10 @@ import { encodePNGCompressed } from './files.ts';
 import { concatHorizontal } from './image.ts';
 import { MODES, SHAPES, type ShapeKind, syntheticSample } from './synthetic.ts';
 
+/**
+ * Options of the synthetic data set on disk: image size, train/val counts, modes (fills per outline) and
+ * seed.
+ */
 export interface SyntheticDatasetOptions {
   size?: number;
   train?: number;
@@ -20,6 +24,7 @@ export interface SyntheticDatasetOptions {
   seed?: number;
 }
 
+/** root/modes.json of a synthetic data set: its options and the mode and shape of every file. */
 export interface SyntheticManifest {
   version: 1;
   options: Required<SyntheticDatasetOptions>;

@@ -10,6 +10,7 @@
 import { newImage, type RGBImage } from './image.ts';
 import { hash32, rngFor } from './rng.ts';
 
+/** One mode of the synthetic set: a name and the fill colour of each pixel. */
 export interface ModeSpec {
   name: string;
   /** The colour of the pattern at pixel (x, y). */
@@ -47,9 +48,12 @@ export const MODES: readonly ModeSpec[] = [
   },
 ];
 
+/** The shapes the synthetic set draws. */
 export const SHAPES = ['shoe', 'ellipse', 'star', 'polygon'] as const;
+/** One of SHAPES. */
 export type ShapeKind = (typeof SHAPES)[number];
 
+/** Options of syntheticSample. */
 export interface SyntheticOptions {
   /** Side of A and of B in pixels (the file is 2*size x size). Default 64. */
   size?: number;
@@ -58,6 +62,7 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
+/** One synthetic A|B pair: outline A, filled B, which mode and shape, and the object mask. */
 export interface SyntheticSample {
   /** Outline, RGB (black on white). */
   A: RGBImage;

@@ -19,9 +19,12 @@ import {
 } from './image.ts';
 import { rngFor } from './rng.ts';
 
+/** The reference's --preprocess: resize then crop, crop only, or neither. */
 export type Preprocess = 'resize_and_crop' | 'crop' | 'none';
+/** Which half of an aligned image is the input: A (left) to B, or B to A. */
 export type Direction = 'AtoB' | 'BtoA';
 
+/** What one aligned item goes through: split, channels, resize, crop and flip. */
 export interface AlignedTransformSpec {
   direction: Direction;
   /** Channels of the network input A (1: grayscale). */
@@ -41,6 +44,7 @@ export interface AugmentDraw {
   uflip: number;
 }
 
+/** One aligned item after its transform: A and B as CHW float32 in [-1, 1]. */
 export interface AlignedItem {
   /** CHW float32 in [-1, 1]. */
   A: Float32Array;
@@ -52,6 +56,7 @@ export interface AlignedItem {
   flip: boolean;
 }
 
+/** Every Preprocess value. */
 export const PREPROCESS: readonly Preprocess[] = ['resize_and_crop', 'crop', 'none'];
 
 /** The draws for item `index` in `epoch`: a function of (seed, epoch, index) only. */

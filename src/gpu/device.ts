@@ -1,6 +1,9 @@
 // Acquires the WebGPU adapter and device once per process. The browser's navigator.gpu is used when
 // present; in Node, Dawn (./dawn.ts) is loaded on demand. A real GPU is preferred over a software one.
 
+/// <reference types="@webgpu/types" preserve="true" />
+// (kept in the .d.ts: the types of a built package need the WebGPU globals)
+/** The WebGPU adapter in use, as deviceStats().adapter reports it. */
 export interface DeviceInfo {
   description: string;
   vendor: string;
@@ -23,10 +26,16 @@ const NO_ADAPTER = `No WebGPU adapter found.
 In Node this library runs on Dawn's Vulkan backend. Without a GPU it needs Mesa's lavapipe >= 23
 (Debian 12: the bookworm-backports suite). Run \`bash scripts/setup.sh\` as root, which installs it.`;
 
+const DAWN: string = './dawn.ts';
+
 async function hostGPU(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  const { dawnGPU } = await import('./dawn.ts');
+  // The specifier is a variable so that bundlers leave Dawn (Node-only) out of browser bundles; in the
+  // built package TypeScript rewrites it to ./dawn.js at run time.
+  const { dawnGPU } = (await import(
+    /* @vite-ignore */ /* webpackIgnore: true */ DAWN
+  )) as typeof import('./dawn.ts');
   return dawnGPU();
 }
 

@@ -9,9 +9,14 @@ import type { Adam, AdamStateDict } from '../optim/adam.ts';
 import type { Tensor } from '../tensor.ts';
 import { parse, serialize } from './safetensors.ts';
 
+/**
+ * The version of this library's checkpoint metadata (`format_version`); files of other versions are
+ * refused.
+ */
 export const FORMAT_VERSION = '1';
-const MODULE_FORMAT = 'bicycle-webgpu/module';
-const ADAM_FORMAT = 'bicycle-webgpu/adam';
+const FORMAT_PREFIX = 'bicycle-webgpu/';
+const MODULE_FORMAT = `${FORMAT_PREFIX}module`;
+const ADAM_FORMAT = `${FORMAT_PREFIX}adam`;
 const RESERVED = ['format', 'format_version', 'optimizer'];
 
 /** Extra metadata: strings are stored as they are, anything else as JSON (epoch, step, options...). */
@@ -46,14 +51,18 @@ function checkFormat(meta: Record<string, string>, want: string, fileName: strin
   const fail = (msg: string): never => {
     throw new Error(`checkpoint ${fileName}: ${msg}`);
   };
-  if (meta.format !== undefined && meta.format !== want) fail(`holds '${meta.format}', expected '${want}'`);
-  if (meta.format_version !== undefined && meta.format_version !== FORMAT_VERSION) {
+  // Other writers' tags (safetensors.torch.save_file writes format 'pt'; numpy, flax, mlx their own) are
+  // foreign files, accepted when names and shapes fit; one of ours of the other kind is refused.
+  const ours = meta.format?.startsWith(FORMAT_PREFIX) ?? false;
+  if (ours && meta.format !== want) fail(`holds '${meta.format}', expected '${want}'`);
+  if (ours && meta.format_version !== undefined && meta.format_version !== FORMAT_VERSION) {
     fail(
       `format version ${meta.format_version} is not supported (this library reads version ${FORMAT_VERSION})`,
     );
   }
 }
 
+/** What loading a module checkpoint found: its metadata and, with strict: false, the names left out. */
 export interface LoadedModule {
   /** The file's metadata (strings; JSON-encoded values need JSON.parse). */
   metadata: Record<string, string>;
@@ -63,8 +72,8 @@ export interface LoadedModule {
 
 /**
  * Loads safetensors bytes into a module. The bytes, the names and the shapes are all checked before any
- * parameter changes; errors name `fileName` and list every problem. Files without this library's
- * format tag (written by Python, say) are accepted when their names and shapes fit.
+ * parameter changes; errors name `fileName` and list every problem. Files of other writers (no format
+ * tag, or safetensors.torch's 'pt') are accepted when their names and shapes fit.
  */
 export function loadModuleBytes(
   module: AnyModule,

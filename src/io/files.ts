@@ -1,7 +1,6 @@
 // Node-only file helpers: durable writes for everything this library saves, and checkpoint files of
 // modules and optimizers. The library's index does not re-export this file (the core stays
-// browser-safe); import it directly:
-//   import { saveModule, loadModule, writeFileAtomic } from './src/io/files.ts';
+// browser-safe): it is part of the Node-only subpath `bicycle-webgpu/node` (src/node.ts).
 // writeFileAtomic writes a temporary file in the same folder, fsyncs it, renames it over the target and
 // fsyncs the folder, so a crash leaves either the old file or the new one, whole. Files written into
 // a temporary folder that is renamed into place later use writeFileDurable and fsyncDir instead.
@@ -116,6 +115,7 @@ export async function saveOptimizer(opt: Adam, path: string, metadata: MetadataI
   writeFileAtomic(path, await optimizerToBytes(opt, metadata));
 }
 
+/** Loads an Adam state file into `opt` (checked first; nothing changes on error); returns its metadata. */
 export function loadOptimizer(opt: Adam, path: string): { metadata: Record<string, string> } {
   return loadOptimizerBytes(opt, readFileBytes(path), { fileName: path });
 }

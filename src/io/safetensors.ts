@@ -5,11 +5,13 @@
 // tensor's bytes are [b, e) relative to the start of the data. The tensors cover the data exactly:
 // no overlaps, no holes, nothing after the last one (the reference implementation's rules).
 
+/** A tensor on the host: shape and row-major float32 values. */
 export interface HostArray {
   shape: readonly number[];
   data: Float32Array;
 }
 
+/** A parsed safetensors file: tensors by name (F32, row-major) and the string metadata. */
 export interface Safetensors {
   tensors: Record<string, { shape: number[]; data: Float32Array }>;
   metadata: Record<string, string>;

@@ -11,6 +11,7 @@ function defaultInit(shape: number[], fanIn: number, seed?: number): Tensor {
   return rand(shape, { seed, low: -bound, high: bound });
 }
 
+/** Options of nn.Conv2d: the conv options, bias (default true) and an init seed. */
 export interface ConvLayerOpts extends Conv2dOpts {
   bias?: boolean;
   seed?: number;
@@ -55,6 +56,7 @@ export class Conv2d extends Module {
   }
 }
 
+/** Options of nn.ConvTranspose2d: the transposed-conv options, bias (default true) and an init seed. */
 export interface ConvTransposeLayerOpts extends ConvTranspose2dOpts {
   bias?: boolean;
   seed?: number;

@@ -145,6 +145,7 @@ export function orthonormalize(values: ArrayLike<number>, rows: number, cols: nu
   return out;
 }
 
+/** The reference's --init_type for initWeights. */
 export type InitType = 'normal' | 'xavier' | 'kaiming' | 'orthogonal';
 
 /** A seed per parameter, derived from one seed (undefined: the global stream). */

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.ts';
 import { Conv2d, ConvTranspose2d } from './conv.ts';
 import { type AnyModule, type LayerKind, Module } from './module.ts';
 
+/** Options of nn.Linear: an init seed. */
 export interface LinearOpts {
   /** Seed of the default initialisation (otherwise the global stream of manualSeed). */
   seed?: number;
@@ -76,6 +77,7 @@ export class LeakyReLU extends Module {
   }
 }
 
+/** nn.Tanh. */
 export class Tanh extends Module {
   override readonly kind: LayerKind = 'activation';
   forward(x: Tensor): Tensor {
@@ -83,6 +85,7 @@ export class Tanh extends Module {
   }
 }
 
+/** nn.Sigmoid. */
 export class Sigmoid extends Module {
   override readonly kind: LayerKind = 'activation';
   forward(x: Tensor): Tensor {

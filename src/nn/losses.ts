@@ -22,6 +22,7 @@ export function bceWithLogitsLoss(x: Tensor, y: Tensor | number): Tensor {
   return x.maximum(0).sub(x.mul(y)).add(softplusNegAbs).mean();
 }
 
+/** The GAN loss of ganLoss: least squares (lsgan) or binary cross-entropy on logits (vanilla). */
 export type GanMode = 'lsgan' | 'vanilla';
 
 /**

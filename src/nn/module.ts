@@ -8,7 +8,6 @@
 import '../methods.ts';
 import { noGrad } from '../autograd.ts';
 import { keep } from '../scope.ts';
-import { fmt, numel, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import {
   checkStateDict,
@@ -32,6 +31,7 @@ export function positiveInt(layer: string, what: string, v: number): void {
  */
 export type LayerKind = 'conv' | 'linear' | 'batchnorm' | 'norm' | 'activation' | 'container' | 'other';
 
+/** What loadStateDict left out (with strict: false). */
 export interface LoadResult {
   /** Names the module has and the dict lacked (only possible with strict: false). */
   missingKeys: string[];
@@ -39,9 +39,14 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** A module of any forward signature. */
 // biome-ignore lint/suspicious/noExplicitAny: the most general module, whatever its forward takes.
 export type AnyModule = Module<any[], any>;
 
+/**
+ * torch.nn.Module: parameters, buffers and child modules registered by name in the constructor (PyTorch
+ * state-dict names), `forward` called through `call`, train/eval modes, state dicts.
+ */
 export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** The layer's type, for initialisers; subclasses override it. */
   readonly kind: LayerKind = 'other';

@@ -1,6 +1,7 @@
 // The error a training loop stops with on a NaN or infinite loss. No Node imports: the model code
 // (browser-safe) throws it from readLosses and the Trainer checks every step's losses with it.
 
+/** A training loss came out NaN or infinite (the message names it); the Trainer stops without saving. */
 export class NonFiniteLossError extends Error {}
 
 /** Throws NonFiniteLossError naming every loss that is NaN or infinite. */

@@ -4,6 +4,7 @@ import { batchNorm2d, instanceNorm2d } from '../ops/norm.ts';
 import type { Tensor } from '../tensor.ts';
 import { type LayerKind, Module, positiveInt } from './module.ts';
 
+/** Options of the normalisation layers: eps, momentum (batch norm), affine weight and bias. */
 export interface NormLayerOpts {
   eps?: number;
   affine?: boolean;

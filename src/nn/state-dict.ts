@@ -25,6 +25,7 @@ export interface StateMismatch {
   problem: string;
 }
 
+/** What checkStateDict found: missing and unexpected names, and values that do not fit. */
 export interface StateDictCheck {
   /** Expected names the dict lacks (absent or undefined). */
   missingKeys: string[];

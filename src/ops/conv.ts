@@ -7,25 +7,22 @@ import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
 
-export interface ConvTranspose2dOpts {
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  outputPadding?: Pair;
-  /** As Conv2dOpts.inputSlope: leakyRelu(x, inputSlope) (0: ReLU) fused into the reads of x. */
-  inputSlope?: number;
-}
-
+/** Options of conv2d: stride, padding and dilation (a number or [h, w]), as torch.nn.functional.conv2d. */
 export interface Conv2dOpts {
   stride?: Pair;
   padding?: Pair;
   dilation?: Pair;
   /**
-   * Applies leakyRelu(x, inputSlope) to the input first, fused into the conv's reads (no activation
-   * pass and no activation tensor; the gradient flows to x before it). nn.Sequential uses it for a
-   * LeakyReLU followed by a Conv2d.
+   * Applies leakyRelu(x, inputSlope) (0: ReLU) to the input first, fused into the conv's reads (no
+   * activation pass and no activation tensor; the gradient flows to x before it). nn.Sequential uses
+   * it for a ReLU or LeakyReLU followed by a conv.
    */
   inputSlope?: number;
+}
+
+/** Options of convTranspose2d: conv2d's plus outputPadding. */
+export interface ConvTranspose2dOpts extends Conv2dOpts {
+  outputPadding?: Pair;
 }
 
 function checkPairs(op: string, o: Record<string, [number, number]>, min: Record<string, number>): void {

@@ -4,6 +4,7 @@ import { fill } from '../kernels/elementwise.ts';
 import { checkShape, fmt, numel, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
+/** Options of the creation ops: whether the new tensor requires grad. */
 export interface TensorOpts {
   requiresGrad?: boolean;
 }
@@ -22,6 +23,7 @@ export function tensor(values: ArrayLike<number>, shape?: Shape, opts: TensorOpt
   return t;
 }
 
+/** A 0-dimensional tensor holding value. */
 export function scalar(value: number, opts: TensorOpts = {}): Tensor {
   return tensor([value], [], opts);
 }
@@ -33,14 +35,17 @@ function constant(shape: Shape, value: number, opts: TensorOpts): Tensor {
   return t;
 }
 
+/** A tensor of zeros. */
 export function zeros(shape: Shape, opts: TensorOpts = {}): Tensor {
   return constant(shape, 0, opts);
 }
 
+/** A tensor of ones. */
 export function ones(shape: Shape, opts: TensorOpts = {}): Tensor {
   return constant(shape, 1, opts);
 }
 
+/** A tensor filled with value (exported as `full`). */
 export function fullOf(shape: Shape, value: number, opts: TensorOpts = {}): Tensor {
   return constant(shape, value, opts);
 }

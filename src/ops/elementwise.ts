@@ -18,19 +18,23 @@ export function clone(x: Tensor): Tensor {
   return record(unary(x, 'copy'), [x], (g) => [g]);
 }
 
+/** Elementwise -x. */
 export function neg(x: Tensor): Tensor {
   return record(unary(x, 'neg'), [x], (g) => [unary(g, 'neg')]);
 }
 
+/** Elementwise e^x. */
 export function exp(x: Tensor): Tensor {
   const y = unary(x, 'exp');
   return record(y, [x], (g) => [binary('exp', g, y, 'mul')]);
 }
 
+/** Elementwise natural logarithm. */
 export function log(x: Tensor): Tensor {
   return record(unary(x, 'log'), [x], (g) => [binary('log', g, x, 'div')]);
 }
 
+/** Elementwise square root. */
 export function sqrt(x: Tensor): Tensor {
   const y = unary(x, 'sqrt');
   // d sqrt(x) = g / (2 sqrt(x))
@@ -42,23 +46,28 @@ export function sqrt(x: Tensor): Tensor {
   });
 }
 
+/** Elementwise |x|. */
 export function abs(x: Tensor): Tensor {
   return record(unary(x, 'abs'), [x], (g) => [binary('abs', g, x, 'abs_grad')]);
 }
 
+/** Elementwise max(x, 0). */
 export function relu(x: Tensor): Tensor {
   return record(unary(x, 'relu'), [x], (g) => [binary('relu', g, x, 'leaky_grad', 0)]);
 }
 
+/** Elementwise x for x > 0, slope * x otherwise. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
   return record(unary(x, 'leaky', slope), [x], (g) => [binary('leakyRelu', g, x, 'leaky_grad', slope)]);
 }
 
+/** Elementwise hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   const y = unary(x, 'tanh');
   return record(y, [x], (g) => [binary('tanh', g, y, 'tanh_grad')]);
 }
 
+/** Elementwise 1 / (1 + e^-x). */
 export function sigmoid(x: Tensor): Tensor {
   const y = unary(x, 'sigmoid');
   return record(y, [x], (g) => [binary('sigmoid', g, y, 'sigmoid_grad')]);
@@ -75,6 +84,7 @@ function scalarCheck(op: string, s: Scalar): void {
   if (typeof s !== 'number') throw new Error(`${op}: operand must be a Tensor or a number, got ${typeof s}`);
 }
 
+/** a + b, broadcasting (b may be a number). */
 export function add(a: Tensor, b: Tensor | Scalar): Tensor {
   if (!(b instanceof Tensor)) {
     scalarCheck('add', b);
@@ -83,6 +93,7 @@ export function add(a: Tensor, b: Tensor | Scalar): Tensor {
   return record(binary('add', a, b, 'add'), [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
 }
 
+/** a - b, broadcasting (b may be a number). */
 export function sub(a: Tensor, b: Tensor | Scalar): Tensor {
   if (!(b instanceof Tensor)) {
     scalarCheck('sub', b);
@@ -104,6 +115,7 @@ function mulTo(g: Tensor, o: Tensor, shape: Shape, op: string): Tensor {
   return r;
 }
 
+/** a * b, broadcasting (b may be a number). */
 export function mul(a: Tensor, b: Tensor | Scalar): Tensor {
   if (!(b instanceof Tensor)) {
     scalarCheck('mul', b);
@@ -115,6 +127,7 @@ export function mul(a: Tensor, b: Tensor | Scalar): Tensor {
   ]);
 }
 
+/** a / b, broadcasting (b may be a number). */
 export function div(a: Tensor, b: Tensor | Scalar): Tensor {
   if (!(b instanceof Tensor)) {
     scalarCheck('div', b);
@@ -143,6 +156,7 @@ export function div(a: Tensor, b: Tensor | Scalar): Tensor {
   });
 }
 
+/** a ^ b, broadcasting (b may be a number). */
 export function pow(a: Tensor, b: Tensor | Scalar): Tensor {
   if (!(b instanceof Tensor)) {
     scalarCheck('pow', b);
@@ -202,14 +216,17 @@ function extremum(name: 'maximum' | 'minimum', a: Tensor, b: Tensor | Scalar): T
   });
 }
 
+/** Elementwise max(a, b), broadcasting; the gradient goes to the larger one (half each on ties). */
 export function maximum(a: Tensor, b: Tensor | Scalar): Tensor {
   return extremum('maximum', a, b);
 }
 
+/** Elementwise min(a, b), broadcasting; the gradient goes to the smaller one (half each on ties). */
 export function minimum(a: Tensor, b: Tensor | Scalar): Tensor {
   return extremum('minimum', a, b);
 }
 
+/** The comparisons of compare (and x.gt, x.lt, ...): 1 where true, 0 where false. */
 export type Comparison = 'gt' | 'lt' | 'ge' | 'le' | 'eq' | 'ne';
 
 /** 1 where the comparison holds, else 0. Not differentiable. */

@@ -45,6 +45,7 @@ function asMatrix(x: Tensor, isA: boolean): Tensor {
   return x.view(isA ? [1, x.shape[0]] : [x.shape[0], 1]);
 }
 
+/** Matrix product as torch.matmul: batched, broadcasting the batch dims; 1-D operands are vectors. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim < 1 || b.ndim < 1)
     throw new Error(`matmul: scalars are not matrices (${fmt(a.shape)} @ ${fmt(b.shape)})`);

@@ -10,6 +10,7 @@ import { add, div, mul, sqrt, sub } from './elementwise.ts';
 import { mean, sum } from './reduce.ts';
 import { narrow, reshape } from './shape.ts';
 
+/** Options of instanceNorm2d: eps and optional affine weight and bias [C]. */
 export interface InstanceNormOpts {
   eps?: number;
   weight?: Tensor | null;
@@ -71,6 +72,7 @@ export function instanceNorm2d(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
   );
 }
 
+/** Options of batchNorm2d: affine weight/bias, running statistics (updated in training), momentum, eps. */
 export interface BatchNormOpts {
   weight?: Tensor | null;
   bias?: Tensor | null;

@@ -15,12 +15,14 @@ function planes(op: string, x: Tensor): [number, number, number] {
   return [x.shape[0] * x.shape[1], x.shape[2], x.shape[3]];
 }
 
+/** Options of the pooling ops: kernel, stride (default: the kernel) and padding. */
 export interface Pool2dOpts {
   kernel: Pair;
   stride?: Pair;
   padding?: Pair;
 }
 
+/** Options of avgPool2d: Pool2dOpts plus countIncludePad. */
 export interface AvgPool2dOpts extends Pool2dOpts {
   countIncludePad?: boolean;
 }
@@ -62,6 +64,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOpts): Tensor {
   return record(y, [x], (gy) => [maxPool('maxpool_backward', g, gy, Tensor.empty(x.shape), arg)], [arg]);
 }
 
+/** Options of upsample2d: integer scale and nearest or bilinear (align_corners=False). */
 export interface Upsample2dOpts {
   scale: number;
   mode?: 'nearest' | 'bilinear';

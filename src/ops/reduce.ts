@@ -24,12 +24,14 @@ function spread(g: Tensor, shape: Shape, axes: number[]): Tensor {
   return e;
 }
 
+/** Sum over axes (default all), dropping them unless keepDim. */
 export function sum(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('sum', x.shape, axes);
   const out = finish(reduce(x, ax, REDUCE_SUM), x.shape, ax, keepDim);
   return record(out, [x], (g) => [spread(g, x.shape, ax)]);
 }
 
+/** Mean over axes (default all), dropping them unless keepDim. */
 export function mean(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('mean', x.shape, axes);
   const count = ax.reduce((a, k) => a * x.shape[k], 1);
@@ -42,6 +44,7 @@ export function mean(x: Tensor, axes?: number | number[], keepDim = false): Tens
   });
 }
 
+/** Maximum over axes (default all), dropping them unless keepDim; the gradient is split evenly among tied maxima (torch.amax). */
 export function max(x: Tensor, axes?: number | number[], keepDim = false): Tensor {
   const ax = normAxes('max', x.shape, axes);
   if (x.size === 0) throw new Error(`max: cannot reduce an empty tensor of shape ${fmt(x.shape)}`);

@@ -8,6 +8,7 @@ import { sumTo } from '../kernels/reduce.ts';
 import { axis, checkShape, fmt, MAX_RANK, numel, type Shape, stridesOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
+/** The same elements in a new shape (one dimension may be -1); a view sharing storage. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const s = [...shape];
   const free = s.indexOf(-1);
@@ -22,6 +23,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return record(x.view(s), [x], (g) => [reshape(g, x.shape)]);
 }
 
+/** Dimensions reordered: output dimension i is input dimension dims[i] (a copy). */
 export function permute(x: Tensor, dims: number[]): Tensor {
   if (dims.length !== x.ndim) {
     throw new Error(
@@ -49,6 +51,7 @@ export function permute(x: Tensor, dims: number[]): Tensor {
   return record(out, [x], (g) => [permute(g, inverse)]);
 }
 
+/** Two dimensions swapped (default the last two). */
 export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
   const a = axis('transpose', d0, x.ndim);
   const b = axis('transpose', d1, x.ndim);
@@ -57,6 +60,7 @@ export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
   return permute(x, dims);
 }
 
+/** Size-1 dimensions repeated to `shape` (new leading dimensions allowed), as torch.expand. */
 export function expand(x: Tensor, shape: Shape): Tensor {
   checkShape(shape, 'expand');
   const lead = shape.length - x.ndim;
@@ -92,6 +96,7 @@ function clampIndex(i: number, d: number): number {
   return Math.min(Math.max(k, 0), d);
 }
 
+/** Elements start .. start + length - 1 of dimension dim. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const k = axis('narrow', dim, x.ndim);
   if (start < 0 || length < 0 || start + length > x.shape[k]) {
@@ -142,6 +147,7 @@ export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   ]);
 }
 
+/** Tensors joined along an existing dimension. */
 export function concat(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('concat: no tensors given');
   const rank = xs[0].ndim;
@@ -167,6 +173,7 @@ export function concat(xs: Tensor[], dim = 0): Tensor {
   );
 }
 
+/** Tensors of one shape joined along a new dimension. */
 export function stack(xs: Tensor[], dim = 0): Tensor {
   const views = xs.map((t) => {
     const k = dim < 0 ? dim + t.ndim + 1 : dim;

@@ -7,6 +7,7 @@ import { keep } from '../scope.ts';
 import { fmt, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
+/** Adam hyperparameters, as torch.optim.Adam: lr, betas, eps, weightDecay. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3); mutable later through `optimizer.lr` or a group's `lr`. */
   lr?: number;
@@ -21,10 +22,15 @@ export interface AdamOptions {
 /** Parameters as a list, or with names (module.namedParameters()); names key the saved state. */
 export type ParamList = Tensor[] | [string, Tensor][];
 
+/** One parameter group given to Adam: its parameters and hyperparameters overriding the defaults. */
 export interface ParamGroupSpec extends AdamOptions {
   params: ParamList;
 }
 
+/**
+ * A parameter group of an Adam optimizer: its parameters (with names) and hyperparameters; `lr` is
+ * settable.
+ */
 export interface ParamGroup {
   params: Tensor[];
   /** The state key of each parameter: its name, or its index over all groups. */
@@ -42,6 +48,7 @@ export interface AdamParamState<V = StateValue> {
   expAvgSq: V;
 }
 
+/** Adam.stateDict(): per-parameter exp_avg / exp_avg_sq and steps, plus the groups' hyperparameters. */
 export interface AdamStateDict<V = StateValue> {
   groups: { lr: number; betas: [number, number]; eps: number; weightDecay: number; params: string[] }[];
   /** By parameter name; parameters never stepped have no entry. */
@@ -73,6 +80,10 @@ function isNamed(list: ParamList): list is [string, Tensor][] {
   return list.length > 0 && Array.isArray(list[0]);
 }
 
+/**
+ * torch.optim.Adam: `step()` updates every parameter with a gradient in place (one WGSL kernel per tensor);
+ * `zeroGrad()`, `lr`, state dicts.
+ */
 export class Adam {
   readonly paramGroups: ParamGroup[] = [];
   private readonly slots = new Map<Tensor, Slot>();

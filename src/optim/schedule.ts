@@ -11,11 +11,16 @@ export interface HasParamGroups {
 /** lr of a group at `epoch` (0-based count of scheduler.step() calls) from its base lr. */
 export type LrRule = (epoch: number, baseLr: number) => number;
 
+/** A scheduler's state for checkpoints: epochs stepped and base rates. */
 export interface SchedulerState {
   lastEpoch: number;
   baseLrs: number[];
 }
 
+/**
+ * A per-epoch learning-rate schedule over an optimizer's groups: `step()` once per epoch sets each group's
+ * lr from its rule.
+ */
 export class LRScheduler {
   readonly baseLrs: number[];
   /** Epochs stepped so far (0 right after construction). */
@@ -75,6 +80,10 @@ export function lambdaLR(optimizer: HasParamGroups, factor: (epoch: number) => n
   return new LRScheduler(optimizer, (e, base) => base * factor(e));
 }
 
+/**
+ * Options of linearDecay: epochs at the base rate (niter), epochs decaying to 0 (niterDecay), the first
+ * epoch's number.
+ */
 export interface LinearDecayOpts {
   /** Epochs at the initial rate. */
   niter: number;

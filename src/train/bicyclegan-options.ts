@@ -393,6 +393,7 @@ export const EMBEDDED: Preset = {
   save_epoch_freq: 1,
 };
 
+/** The named option presets: the edges2shoes recipe and the embedded synthetic demo. */
 export const PRESETS = { edges2shoes: RECIPE, synthetic: EMBEDDED } as const satisfies Record<
   (typeof RUN_OPTIONS.preset.choices)[number],
   Preset

@@ -21,6 +21,7 @@ import { type StopReason, Trainer } from './trainer.ts';
 
 export type { TrainOptions } from './bicyclegan-options.ts';
 
+/** What trainBicycleGAN returns: the trained model, where it stopped and why. */
 export interface TrainResult {
   model: BicycleGAN;
   state: TrainState;
@@ -63,6 +64,9 @@ export async function sampleGrid(
   return grid;
 }
 
+/**
+ * Trains BicycleGAN on an aligned data set with the Trainer (examples/edges2shoes.ts is its command line).
+ */
 export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResult> {
   let o = options;
   // Resuming: the checkpoint's state is checked first, and its model options are the run's (an option

@@ -23,6 +23,7 @@ interface SpecBase {
   /** Must be given (on the command line or in a config file). */
   demand?: boolean;
 }
+/** An integer option of an option table (min, max, default). */
 export interface IntSpec extends SpecBase {
   type: 'int' | 'number';
   default?: number;
@@ -32,11 +33,13 @@ export interface IntSpec extends SpecBase {
   max?: number;
   choices?: readonly number[];
 }
+/** A string option of an option table (choices, default). */
 export interface StringSpec extends SpecBase {
   type: 'string';
   default?: string;
   choices?: readonly string[];
 }
+/** A boolean option of an option table (a --no_ form when default true). */
 export interface BooleanSpec extends SpecBase {
   type: 'boolean';
   default?: boolean;
@@ -44,7 +47,9 @@ export interface BooleanSpec extends SpecBase {
   invert?: boolean;
   choices?: undefined;
 }
+/** One entry of an option table. */
 export type OptionSpec = IntSpec | StringSpec | BooleanSpec;
+/** An option table: option name (snake_case) -> its spec. */
 export type OptionTable = Record<string, OptionSpec>;
 
 /** The value type of one entry: its choices, else number, string or boolean. */
@@ -74,6 +79,7 @@ export type OptionsOf<T extends OptionTable> = Simplify<
 /** Raw values keyed by the table's snake_case names: a preset, a config file, the command line. */
 export type ValuesOf<T extends OptionTable> = { -readonly [K in keyof T]?: ValueOf<T[K]> };
 
+/** snake_case to camelCase (`lambda_L1` -> `lambdaL1`). */
 export function camel(name: string): string {
   return name.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
 }
@@ -97,6 +103,7 @@ export function expected(spec: OptionSpec): string {
   return kind;
 }
 
+/** A bad option value or config key; the message names it. */
 export class OptionError extends Error {}
 
 const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));

@@ -36,8 +36,10 @@ export interface DataSource<B> {
   batches(epoch: number, start: number): AsyncIterable<B>;
 }
 
+/** The losses of one iteration by name. */
 export type Losses = Record<string, number>;
 
+/** Where a training step is: epoch, batch in the epoch and iteration. */
 export interface StepInfo {
   epoch: number;
   /** The batch index in the epoch (0-based). */
@@ -65,6 +67,10 @@ export interface TrainerModule<B, L extends Losses = Losses> {
   loadCheckpoint(dir: string, tag: string): Promise<{ state: TrainerState; folder: string }>;
 }
 
+/**
+ * Options of the Trainer: output folder, epochs, log/sample/checkpoint frequencies, iteration budget,
+ * quiet.
+ */
 export interface TrainerOptions {
   /** loss_log.jsonl, samples/ and checkpoints/ go here. */
   outputDir: string;
@@ -86,8 +92,10 @@ export interface TrainerOptions {
   quiet?: boolean;
 }
 
+/** Why fit() returned: all epochs done, Ctrl-C, or maxIters reached. */
 export type StopReason = 'done' | 'interrupted' | 'max-iters';
 
+/** What fit() returns: why it stopped and the state reached. */
 export interface FitResult {
   state: TrainerState;
   stopped: StopReason;
@@ -95,6 +103,10 @@ export interface FitResult {
 
 const devNull = { write: () => true, isTTY: false, columns: 0 } as unknown as NodeJS.WriteStream;
 
+/**
+ * The training loop: `new Trainer(module, data, options).fit()` runs epochs of `module.trainStep` over
+ * `data`, with schedules, logs, sample grids, checkpoints and resuming.
+ */
 export class Trainer<B, L extends Losses = Losses> {
   readonly checkpointDir: string;
   readonly logPath: string;

@@ -6,8 +6,11 @@ import type { Module } from '../../nn/module.ts';
 import { BatchNorm2d, InstanceNorm2d } from '../../nn/norm.ts';
 import { ReflectionPad2d, Upsample } from '../../nn/pool.ts';
 
+/** The reference's --norm: instance, batch or no normalisation. */
 export type NormType = 'instance' | 'batch' | 'none';
+/** The reference's --nl: ReLU or LeakyReLU(0.2). */
 export type NonLinearity = 'relu' | 'lrelu';
+/** The reference's --upsample: transposed conv (basic) or bilinear upsampling + conv. */
 export type UpsampleType = 'basic' | 'bilinear';
 
 /** norm_layer(channels), or null for 'none'. Instance norm has no affine parameters (as the reference). */

@@ -8,6 +8,7 @@ import { AvgPool2d } from '../../nn/pool.ts';
 import type { Tensor } from '../../tensor.ts';
 import { type NormType, normLayer, present } from './blocks.ts';
 
+/** Options of PatchDiscriminator (the reference's D_NLayersMulti). */
 export interface DiscriminatorOpts {
   inputNc: number;
   ndf?: number;

@@ -8,6 +8,7 @@ import { AvgPool2d } from '../../nn/pool.ts';
 import type { Tensor } from '../../tensor.ts';
 import { type NonLinearity, type NormType, nlLayer, normLayer, present } from './blocks.ts';
 
+/** Options of the encoders (E_ResNet, E_NLayers): input channels, nz, width, norm, non-linearity. */
 export interface EncoderOpts {
   inputNc: number;
   nz: number;
@@ -18,6 +19,7 @@ export interface EncoderOpts {
   vaeLike?: boolean;
 }
 
+/** An encoder's output: mean and log-variance of q(z | B), each [N, nz]. */
 export interface Encoded {
   mu: Tensor;
   logvar: Tensor | null;

@@ -32,6 +32,10 @@ import {
   upsampleLayer,
 } from './blocks.ts';
 
+/**
+ * Options of UnetGenerator: channels, nz (0: pix2pix, no code), depth, width, norm, dropout, upsampling,
+ * where z enters.
+ */
 export interface GeneratorOpts {
   inputNc: number;
   outputNc: number;
@@ -181,8 +185,11 @@ class UnetBlockWithZ extends Module<[Tensor, Tensor]> {
   }
 }
 
-/** G_Unet_add_input / G_Unet_add_all, chosen by whereAdd. forward(A [N, inputNc, S, S], z [N, nz]). */
-export class UnetGenerator extends Module<[Tensor, Tensor]> {
+/**
+ * G_Unet_add_input / G_Unet_add_all, chosen by whereAdd. forward(A [N, inputNc, S, S], z [N, nz]); with
+ * nz = 0 (pix2pix's U-Net, whereAdd 'input') z is left out: forward(A).
+ */
+export class UnetGenerator extends Module<[Tensor, Tensor?]> {
   readonly model: UnetBlock | UnetBlockWithZ;
   readonly opts: Required<GeneratorOpts>;
 
@@ -241,7 +248,7 @@ export class UnetGenerator extends Module<[Tensor, Tensor]> {
     }
   }
 
-  forward(a: Tensor, z: Tensor): Tensor {
+  forward(a: Tensor, z?: Tensor): Tensor {
     const { inputNc, nz, numDowns } = this.opts;
     const size = 2 ** numDowns;
     if (a.ndim !== 4 || a.shape[1] !== inputNc) {
@@ -252,11 +259,13 @@ export class UnetGenerator extends Module<[Tensor, Tensor]> {
         `UnetGenerator: input ${a.shape[2]}x${a.shape[3]} must be a multiple of ${size} (2^numDowns)`,
       );
     }
-    if (nz > 0 && (z.ndim !== 2 || z.shape[0] !== a.shape[0] || z.shape[1] !== nz)) {
-      throw new Error(`UnetGenerator: z must be [${a.shape[0]}, ${nz}], got [${z.shape.join(', ')}]`);
+    if (nz > 0 && (z?.ndim !== 2 || z.shape[0] !== a.shape[0] || z.shape[1] !== nz)) {
+      throw new Error(
+        `UnetGenerator: z must be [${a.shape[0]}, ${nz}], got ${z ? `[${z.shape.join(', ')}]` : 'none'}`,
+      );
     }
-    if (this.model instanceof UnetBlockWithZ) return this.model.call(a, z);
-    const x = nz > 0 ? catZ(a, z) : a;
+    if (this.model instanceof UnetBlockWithZ) return this.model.call(a, z!);
+    const x = nz > 0 ? catZ(a, z!) : a;
     return (this.model as UnetBlock).call(x);
   }
 }

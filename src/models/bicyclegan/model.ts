@@ -85,6 +85,7 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
 
 /** Loss names in the order trainStep reports them. */
 export const LOSS_NAMES = ['G_GAN', 'G_GAN2', 'G_L1', 'kl', 'z_L1', 'D', 'D2'] as const;
+/** One of LOSS_NAMES. */
 export type LossName = (typeof LOSS_NAMES)[number];
 
 export { NonFiniteLossError } from '../../nn/nonfinite.ts';
@@ -93,6 +94,10 @@ function setRequiresGrad(nets: (AnyModule | null)[], flag: boolean): void {
   for (const n of nets) n?.requiresGrad(flag);
 }
 
+/**
+ * BicycleGAN: G, E, D, D2 and their Adam optimizers; `await BicycleGAN.create(options, seed)`, then
+ * `trainStep(A, B)` per iteration (the reference's optimize_parameters).
+ */
 export class BicycleGAN {
   readonly G: UnetGenerator;
   readonly E: ResNetEncoder | ConvEncoder | ResNet18Encoder;

@@ -7,7 +7,9 @@ import { ConvEncoder, ResNetEncoder } from './encoder.ts';
 import { UnetGenerator } from './generator.ts';
 import { ResNet18Encoder } from './resnet18.ts';
 
+/** Generator names of defineG (the reference's --netG, plus unet_64). */
 export const NET_G = ['unet_64', 'unet_128', 'unet_256'] as const;
+/** Encoder names of defineE (the reference's --netE, plus the 64-pixel ones and resnet18). */
 export const NET_E = [
   'resnet_64',
   'resnet_128',
@@ -17,6 +19,7 @@ export const NET_E = [
   'conv_256',
   'resnet18',
 ] as const;
+/** Discriminator names of defineD (the reference's --netD, plus the 64-pixel ones). */
 export const NET_D = [
   'basic_64',
   'basic_128',
@@ -25,8 +28,11 @@ export const NET_D = [
   'basic_128_multi',
   'basic_256_multi',
 ] as const;
+/** One of NET_G. */
 export type NetG = (typeof NET_G)[number];
+/** One of NET_E. */
 export type NetE = (typeof NET_E)[number];
+/** One of NET_D. */
 export type NetD = (typeof NET_D)[number];
 
 /** The image size a network name is built for. */
@@ -37,6 +43,7 @@ export function netSize(name: string): number {
   return Number(m[1]);
 }
 
+/** The reference's define_G: a U-Net generator by name. */
 export function defineG(
   netG: NetG,
   o: {
@@ -57,6 +64,7 @@ export function defineG(
   return new UnetGenerator({ ...o, numDowns: downs[netG] });
 }
 
+/** The reference's define_E: an encoder by name. */
 export function defineE(
   netE: NetE,
   o: { inputNc: number; nz: number; nef: number; norm: NormType; nl: NonLinearity },
@@ -82,6 +90,7 @@ export function defineE(
   }
 }
 
+/** The reference's define_D: a PatchGAN discriminator by name (`_multi`: numDs scales). */
 export function defineD(
   netD: NetD,
   o: { inputNc: number; ndf: number; norm: NormType; numDs: number },

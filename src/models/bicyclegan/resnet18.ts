@@ -40,6 +40,10 @@ class BasicBlock extends Module {
   }
 }
 
+/**
+ * A torchvision ResNet-18 trunk as encoder (torchvision's parameter names; `loadTrunk` loads its weights)
+ * with mu/logvar heads.
+ */
 export class ResNet18Encoder extends Module<[Tensor], Encoded> {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
