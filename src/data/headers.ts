@@ -144,6 +144,7 @@ export function checkImageHeader(path: string): string | null {
   }
 }
 
+/** A data-set file whose header check failed: its path and what is wrong with it. */
 export interface BadImage {
   path: string;
   problem: string;
