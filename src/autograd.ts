@@ -106,13 +106,14 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     }
     const { inputs, backward } = t.node;
     const inGrads = noGrad(() => backward(g));
-    // Gradients are owned by this sweep: one stored twice (add passes g through to both inputs) is
-    // cloned, and whatever is not stored is disposed.
+    // Gradients are owned by this sweep: one stored twice (add passes g through to both inputs) becomes
+    // a second view of the same storage (no copy: gradients are never written in place), and whatever
+    // is not stored is disposed.
     const stored = new Set<Tensor>();
     inputs.forEach((x, j) => {
       let gi = inGrads[j];
       if (!gi || !x.requiresGrad) return;
-      if (stored.has(gi)) gi = unary(gi, 'copy');
+      if (stored.has(gi)) gi = gi.view(gi.shape);
       const prev = grads.get(x);
       if (prev) {
         const sum = binary('grad', prev, gi, 'add');
