@@ -37,6 +37,26 @@ test('mseLoss: mean (x - y)^2, forward and gradients of both inputs', async () =
   });
 });
 
+test('mseLoss and l1Loss against a number (the fused launch) and a broadcast target (composed ops)', async () => {
+  for (const [loss, f] of [
+    [nn.mseLoss, (a: number, b: number) => (a - b) ** 2],
+    [nn.l1Loss, (a: number, b: number) => Math.abs(a - b)],
+  ] as const) {
+    await checkOp({
+      inputs: [randomNd([2, 3, 5], 7)],
+      ref: ([x]) => meanOf(x, { shape: x.shape, data: x.data.map(() => 0.25) }, f),
+      gpu: ([x]) => loss(x, 0.25),
+    });
+    await checkOp({
+      inputs: [randomNd([2, 3, 5], 8), randomNd([3, 1], 9)],
+      ref: ([x, y]) =>
+        meanOf(x, { shape: x.shape, data: x.data.map((_, i) => y.data[Math.floor(i / 5) % 3]) }, f),
+      gpu: ([x, y]) => loss(x, y),
+      grad: [true, false],
+    });
+  }
+});
+
 test('bceWithLogitsLoss: matches -[y log p + (1-y) log(1-p)], gradients of logits and targets', async () => {
   await checkOp({
     inputs: [randomNd([4, 7], 5, -4, 4), randomNd([4, 7], 6, 0, 1)],

@@ -1,16 +1,21 @@
 // Losses, composed from differentiable ops so their gradients come from autograd.
 // Targets may be tensors (broadcast against the prediction) or numbers.
 import '../methods.ts';
+import { l1LossFused, mseLossFused } from '../ops/loss.ts';
 import type { Tensor } from '../tensor.ts';
 
-/** mean |x - y| (torch.nn.L1Loss). */
+/** Whether a target can take the fused single-launch path: a number or a tensor of x's shape. */
+const fits = (x: Tensor, y: Tensor | number) =>
+  typeof y === 'number' || (y.ndim === x.ndim && y.shape.every((d, i) => d === x.shape[i]));
+
+/** mean |x - y| (torch.nn.L1Loss); a broadcast target goes through the elementwise ops. */
 export function l1Loss(x: Tensor, y: Tensor | number): Tensor {
-  return x.sub(y).abs().mean();
+  return fits(x, y) ? l1LossFused(x, y) : x.sub(y).abs().mean();
 }
 
-/** mean (x - y)^2 (torch.nn.MSELoss). */
+/** mean (x - y)^2 (torch.nn.MSELoss); a broadcast target goes through the elementwise ops. */
 export function mseLoss(x: Tensor, y: Tensor | number): Tensor {
-  return x.sub(y).square().mean();
+  return fits(x, y) ? mseLossFused(x, y) : x.sub(y).square().mean();
 }
 
 /**
