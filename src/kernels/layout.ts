@@ -33,17 +33,35 @@ export function stridedCopy(
 ): void {
   const n = numel(shape);
   if (n === 0) return;
-  if (shape.length > MAX_RANK) throw new Error(`copy: at most ${MAX_RANK} dimensions are supported`);
+  // Merge dimensions that are contiguous in both tensors (a channel slice of NCHW becomes [N, C*H*W]):
+  // fewer divisions per element in the kernel.
+  const dims: number[] = [];
+  const ss: number[] = [];
+  const ds: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const k = dims.length - 1;
+    if (k >= 0 && ss[k] === sStrides[i] * d && ds[k] === dStrides[i] * d) {
+      dims[k] *= d;
+      ss[k] = sStrides[i];
+      ds[k] = dStrides[i];
+    } else {
+      dims.push(d);
+      ss.push(sStrides[i]);
+      ds.push(dStrides[i]);
+    }
+  });
+  if (dims.length > MAX_RANK) throw new Error(`copy: at most ${MAX_RANK} dimensions are supported`);
   LAYOUT.run('strided_copy', {
     params: {
       n,
-      rank: shape.length,
+      rank: dims.length,
       src_off: sOff,
       dst_off: dOff,
       value: 0,
-      shape,
-      ss: sStrides,
-      ds: dStrides,
+      shape: dims,
+      ss,
+      ds,
       before: [],
     },
     bind: { src, dst },
