@@ -8,7 +8,6 @@
 import '../methods.ts';
 import { noGrad } from '../autograd.ts';
 import { keep } from '../scope.ts';
-import { fmt, numel, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import {
   checkStateDict,
