@@ -1,8 +1,11 @@
 // Side by side with tfjs-backend-webgpu on the SAME GPUDevice (our runtime's, handed to tfjs's
 // WebGPUBackend), in one process: each case builds the same host values (seeded RNG) for both
 // libraries, checks that the outputs agree, warms up, then times both interleaved (ours, tfjs, ours,
-// tfjs, ...), each run measured until the queue has finished its work. Prints a table, writes JSON to
-// bench/results/vs-tfjs-<adapter>.json and regenerates the vs-tfjs section of bench/RESULTS.md.
+// tfjs, ...), each run measured until the queue has finished its work. Cases: single ops at the U-Net-256
+// layer sizes, and the whole U-Net-256 generator forward (tfjs's rebuilt from tfjs ops with our
+// weights, bench/unet-tfjs.ts). Every case records the peak GPU bytes of both libraries; GEMM FLOPs
+// of our launches are counted at launch time (bench/gemm-flops.ts) and checked against the case's. Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and
+// regenerates the vs-tfjs section of bench/RESULTS.md.
 //   bash scripts/run.sh bench/vs-tfjs.ts [--quick] [--reps 5] [--warmup 2] [--filter conv]
 // tfjs is a dev dependency used only here; nothing in src/ imports it.
 import { execFileSync } from 'node:child_process';
@@ -15,7 +18,10 @@ import { dawnGPU } from '../src/gpu/dawn.ts';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { defineG } from '../src/models/bicyclegan/networks.ts';
 import { Adam } from '../src/optim/index.ts';
+import { gemmFlops, installGemmCounter } from './gemm-flops.ts';
+import { NCHW_TO_NHWC, OIHW_TO_HWIO, permute4, unetFlops, unetToTfjs } from './unet-tfjs.ts';
 import { HEADER, type Result, type Row, type Stats, tableRow, writeResultsMd } from './vs-tfjs-report.ts';
 
 const argv = await yargs(hideBin(process.argv))
@@ -34,7 +40,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('quick', {
     type: 'boolean',
     default: false,
-    describe: 'a small subset (about 1 min on the 2-core CPU driver when idle; all cases: about 3 min)',
+    describe: 'a small subset (about 1 min on the 2-core CPU driver when idle); never the U-Net forward',
   })
   .option('results', {
     type: 'boolean',
@@ -86,6 +92,43 @@ const backend = tf.backend() as unknown as {
 };
 if (backend.device !== device) throw new Error('tfjs is not on our GPUDevice');
 
+// GEMM FLOPs of our launches (bench/gemm-flops.ts), and tfjs's storage-buffer bytes in use with their
+// high-water mark (its buffer manager also hands out uniform and staging buffers: not counted, as
+// our uniform arena is not in our pool either).
+installGemmCounter();
+const tfMem = { live: 0, peak: 0 };
+{
+  type Manager = {
+    acquireBuffer(size: number, usage: number, ...rest: unknown[]): GPUBuffer;
+    releaseBuffer(buffer: GPUBuffer, ...rest: unknown[]): void;
+  };
+  const bm = (backend as unknown as { bufferManager: Manager }).bufferManager;
+  const acquire = bm.acquireBuffer.bind(bm);
+  const release = bm.releaseBuffer.bind(bm);
+  bm.acquireBuffer = (size, usage, ...rest) => {
+    const b = acquire(size, usage, ...rest);
+    if (usage & GPUBufferUsage.STORAGE) {
+      tfMem.live += size;
+      tfMem.peak = Math.max(tfMem.peak, tfMem.live);
+    }
+    return b;
+  };
+  bm.releaseBuffer = (buffer, ...rest) => {
+    if (buffer.usage & GPUBufferUsage.STORAGE) tfMem.live -= buffer.size;
+    release(buffer, ...rest);
+  };
+}
+/**
+ * Frees our pooled buffers and restarts both high-water marks (before each case); returns what is
+ * live now on each side, which the case's peaks are reported above.
+ */
+function resetMemory(): { ours: number; tfjs: number } {
+  rt().pool.trim();
+  T.resetPeakBytes();
+  tfMem.peak = tfMem.live;
+  return { ours: T.deviceStats().liveBytes, tfjs: tfMem.live };
+}
+
 /** Our queued work is flushed and finished. */
 const syncOurs = () => T.sync();
 /** tfjs batches up to 15 dispatches per submit: submit what it holds, then wait for the queue. */
@@ -119,31 +162,14 @@ function randn(n: number, seed: number, std = 1): Float32Array {
   }
   return out;
 }
-/** Row-major permutation of a 4-d array: out[idx permuted] = a[idx], out dims = dims[perm]. */
-function permute4(a: Float32Array, dims: number[], perm: number[]): Float32Array {
-  const od = perm.map((p) => dims[p]);
-  const st = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
-  const ps = perm.map((p) => st[p]);
-  const out = new Float32Array(a.length);
-  let o = 0;
-  for (let i = 0; i < od[0]; i++)
-    for (let j = 0; j < od[1]; j++)
-      for (let k = 0; k < od[2]; k++) {
-        const base = i * ps[0] + j * ps[1] + k * ps[2];
-        for (let l = 0; l < od[3]; l++) out[o++] = a[base + l * ps[3]];
-      }
-  return out;
-}
-const NCHW_TO_NHWC = [0, 2, 3, 1];
-/** Ours [K, C, kh, kw] (and convTranspose [Cin, Cout, kh, kw]) to tfjs [kh, kw, C, K] ([kh, kw, Cout, Cin]). */
-const OIHW_TO_HWIO = [2, 3, 1, 0];
-
 // ---- cases ----------------------------------------------------------------------------------------------
 interface Side {
   /** Runs the op once (disposing the previous output), leaving its work queued. */
   run: () => void;
   /** The latest output, in tfjs's layout. */
   read: () => Promise<Float32Array>;
+  /** Disposes the latest output (at the end of the case). */
+  free?: () => void;
 }
 interface Case {
   name: string;
@@ -151,7 +177,9 @@ interface Case {
   work: string;
   flops: number;
   quick?: boolean;
-  setup: () => { ours: Side; tfjs: Side; dispose: () => void };
+  setup: () =>
+    | { ours: Side; tfjs: Side; dispose: () => void }
+    | Promise<{ ours: Side; tfjs: Side; dispose: () => void }>;
 }
 
 /** A Side over a function that returns a fresh output each run. */
@@ -163,6 +191,10 @@ function oursSide(fn: () => T.Tensor, toTf: (a: Float32Array) => Float32Array = 
       out = fn();
     },
     read: async () => toTf(await out!.data()),
+    free: () => {
+      out?.dispose();
+      out = null;
+    },
   };
 }
 function tfjsSide(fn: () => tf.Tensor): Side {
@@ -173,6 +205,10 @@ function tfjsSide(fn: () => tf.Tensor): Side {
       out = tf.tidy(fn);
     },
     read: async () => (await out!.data()) as Float32Array,
+    free: () => {
+      out?.dispose();
+      out = null;
+    },
   };
 }
 
@@ -376,6 +412,55 @@ function adam(n: number, quick = false): Case {
   };
 }
 
+/**
+ * The whole U-Net-256 generator forward at batch 1: ours is the library's UnetGenerator (defineG
+ * 'unet_256', ngf 64, input_nc 1 + nz 8 with where_add 'input', output_nc 3, instance norm, no
+ * dropout, eval mode, no graph); tfjs's is the same module tree rebuilt from tfjs ops with our weights.
+ */
+function unetForward(): Case {
+  const S = 256;
+  const o = {
+    inputNc: 1,
+    outputNc: 3,
+    nz: 8,
+    ngf: 64,
+    norm: 'instance',
+    nl: 'relu',
+    useDropout: false,
+    upsample: 'basic',
+    whereAdd: 'input',
+  } as const;
+  return {
+    name: `U-Net-256 generator forward [1,${o.inputNc}+${o.nz},${S},${S}]->${o.outputNc} (ngf ${o.ngf}, where_add input)`,
+    work: 'fwd',
+    flops: unetFlops(S, 1, o.inputNc + o.nz, o.outputNc, o.ngf, 8),
+    setup: async () => {
+      const G = defineG('unet_256', o).eval();
+      const ah = randn(S * S, 1);
+      const zh = randn(o.nz, 2);
+      const a = T.tensor(ah, [1, 1, S, S]);
+      const z = T.tensor(zh, [1, o.nz]);
+      const owned: tf.Tensor[] = [];
+      const tfG = await unetToTfjs(G, owned);
+      const ta = tf.tensor4d(ah, [1, S, S, 1]); // one channel: NCHW and NHWC hold the same values
+      const tz = tf.tensor2d(zh, [1, o.nz]);
+      return {
+        ours: oursSide(
+          () => T.tidy(() => T.noGrad(() => G.call(a, z))),
+          (y) => permute4(y, [1, o.outputNc, S, S], NCHW_TO_NHWC),
+        ),
+        tfjs: tfjsSide(() => tfG(ta, tz)),
+        dispose: () => {
+          G.dispose();
+          a.dispose();
+          z.dispose();
+          tf.dispose([...owned, ta, tz]);
+        },
+      };
+    },
+  };
+}
+
 const EPS = 1e-5;
 const cases: Case[] = [
   matmul(1024, 1024, 1024, true),
@@ -423,6 +508,7 @@ const cases: Case[] = [
     true,
   ),
   adam(10_000_000, true),
+  unetForward(),
 ];
 
 // ---- measuring ------------------------------------------------------------------------------------------
@@ -460,10 +546,18 @@ async function timeOne(side: Side, sync: () => Promise<void>): Promise<number> {
 
 async function measure(c: Case): Promise<Row> {
   const row: Row = { name: c.name, work: c.work, flops: c.flops };
-  const { ours, tfjs, dispose } = c.setup();
+  const base = resetMemory();
+  const { ours, tfjs, dispose } = await c.setup();
   try {
     // First run of each: compiles its pipelines, and its output is the one compared.
+    const d0 = T.deviceStats().dispatches;
+    const f0 = gemmFlops();
     ours.run();
+    row.oursDispatches = T.deviceStats().dispatches - d0;
+    row.oursGemmFlops = gemmFlops() - f0;
+    // The launch-time count and the case's analytic count must agree where the case is all GEMM.
+    if (row.oursGemmFlops > 0 && row.oursGemmFlops !== c.flops)
+      console.warn(`${c.name}: launched GEMM FLOPs ${row.oursGemmFlops} != analytic ${c.flops}`);
     await syncOurs();
     tfjs.run();
     await syncTfjs();
@@ -488,11 +582,15 @@ async function measure(c: Case): Promise<Row> {
     row.oursGflops = +(c.flops / row.ours.median / 1e6).toFixed(2);
     row.tfjsGflops = +(c.flops / row.tfjs.median / 1e6).toFixed(2);
     row.ratio = +(row.tfjs.median / row.ours.median).toFixed(2);
+    row.oursPeakBytes = T.deviceStats().peakLiveBytes - base.ours;
+    row.tfjsPeakBytes = tfMem.peak - base.tfjs;
   } catch (e) {
     row.error = (e as Error).message.split('\n')[0];
   } finally {
     await syncOurs();
     await syncTfjs();
+    ours.free?.();
+    tfjs.free?.();
     dispose();
   }
   return row;
