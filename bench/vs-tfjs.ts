@@ -3,10 +3,13 @@
 // libraries, checks that the outputs agree, warms up, then times both interleaved (ours, tfjs, ours,
 // tfjs, ...), each run measured until the queue has finished its work. Cases: single ops at the U-Net-256
 // layer sizes, and the whole U-Net-256 generator forward (tfjs's rebuilt from tfjs ops with our
-// weights, bench/unet-tfjs.ts). Every case records the peak GPU bytes of both libraries; GEMM FLOPs
-// of our launches are counted at launch time (bench/gemm-flops.ts) and checked against the case's. Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and
+// weights, bench/unet-tfjs.ts). Then BicycleGAN training iterations at 64, 128 and 256 px, ours only
+// (tfjs has no BicycleGAN), read against our best matmul GFLOP/s of the same run. Every case records
+// the peak GPU bytes of both libraries; GEMM FLOPs of our launches are counted at launch time
+// (bench/gemm-flops.ts). Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and
 // regenerates the vs-tfjs section of bench/RESULTS.md.
 //   bash scripts/run.sh bench/vs-tfjs.ts [--quick] [--reps 5] [--warmup 2] [--filter conv]
+//     [--no-train] [--slow-reps 3] [--slow-warmup 1]
 // tfjs is a dev dependency used only here; nothing in src/ imports it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -18,11 +21,22 @@ import { dawnGPU } from '../src/gpu/dawn.ts';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
 import { defineG } from '../src/models/bicyclegan/networks.ts';
 import { Adam } from '../src/optim/index.ts';
 import { gemmFlops, installGemmCounter } from './gemm-flops.ts';
 import { NCHW_TO_NHWC, OIHW_TO_HWIO, permute4, unetFlops, unetToTfjs } from './unet-tfjs.ts';
-import { HEADER, type Result, type Row, type Stats, tableRow, writeResultsMd } from './vs-tfjs-report.ts';
+import {
+  HEADER,
+  type Result,
+  type Row,
+  type Stats,
+  TRAIN_HEADER,
+  type TrainRow,
+  tableRow,
+  trainRow,
+  writeResultsMd,
+} from './vs-tfjs-report.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .usage('$0 [options]: our kernels vs tfjs-backend-webgpu on the same WebGPU device')
@@ -40,13 +54,29 @@ const argv = await yargs(hideBin(process.argv))
   .option('quick', {
     type: 'boolean',
     default: false,
-    describe: 'a small subset (about 1 min on the 2-core CPU driver when idle); never the U-Net forward',
+    describe:
+      'a small subset (about 1 min on the 2-core CPU driver when idle); never the U-Net forward or the 256 px iteration',
+  })
+  .option('train', {
+    type: 'boolean',
+    default: true,
+    describe: 'also time BicycleGAN training iterations, ours only (--no-train: only the side-by-side cases)',
+  })
+  .option('slow-reps', {
+    type: 'number',
+    default: 3,
+    describe: 'timed repetitions of the slow cases (the 256 px training iteration): min(--reps, this)',
+  })
+  .option('slow-warmup', {
+    type: 'number',
+    default: 1,
+    describe: 'untimed runs of the slow cases after their first run: min(--warmup, this)',
   })
   .option('results', {
     type: 'boolean',
     default: true,
     describe:
-      'write the JSON (a --quick or --filter run: vs-tfjs-<adapter>-subset.json) and bench/RESULTS.md',
+      'write the JSON (a --quick, --filter or --no-train run: vs-tfjs-<adapter>-subset.json) and bench/RESULTS.md',
   })
   .option('markdown-only', {
     type: 'boolean',
@@ -511,6 +541,39 @@ const cases: Case[] = [
   unetForward(),
 ];
 
+// ---- BicycleGAN training iterations (ours only: tfjs has no BicycleGAN) ----------------------------------
+interface TrainCase {
+  name: string;
+  size: 64 | 128 | 256;
+  width: number;
+  dropout: boolean;
+  quick?: boolean;
+  /** Tens of seconds per iteration on the CPU driver: --slow-reps / --slow-warmup, never in --quick. */
+  slow?: boolean;
+}
+/**
+ * One trainStep at batch 2 (a cVAE half and a cLR half) with the edges2shoes recipe's networks for the
+ * size (unet_S, resnet_S, basic_S_multi; input_nc 1, nz 8, where_add all, instance norm), at width
+ * (ngf = nef = ndf) 64 with the recipe's dropout, or the demo's width 8 without it.
+ */
+function trainCase(size: 64 | 128 | 256, width: number, quick = false): TrainCase {
+  const dropout = width === 64;
+  return {
+    name: `bicyclegan train iteration ${size}px width ${width}${dropout ? ' dropout' : ''} (unet_${size}, resnet_${size}, basic_${size}_multi) batch 2`,
+    size,
+    width,
+    dropout,
+    quick,
+    slow: size === 256,
+  };
+}
+const trainCases: TrainCase[] = [
+  trainCase(64, 8, true),
+  trainCase(64, 64),
+  trainCase(128, 64),
+  trainCase(256, 64),
+];
+
 // ---- measuring ------------------------------------------------------------------------------------------
 function stats(times: number[]): Stats {
   const s = [...times].sort((a, b) => a - b);
@@ -596,6 +659,75 @@ async function measure(c: Case): Promise<Row> {
   return row;
 }
 
+/** Median of integers that should all be equal (dispatches, FLOPs per iteration); warns if they differ. */
+function constant(name: string, what: string, v: number[]): number {
+  if (new Set(v).size > 1) console.warn(`${name}: ${what} differ between iterations: ${v.join(', ')}`);
+  return stats(v).median;
+}
+
+async function measureTrain(c: TrainCase): Promise<TrainRow> {
+  const reps = c.slow ? Math.min(argv.reps, argv.slowReps) : argv.reps;
+  const warmup = c.slow ? Math.min(argv.warmup, argv.slowWarmup) : argv.warmup;
+  const row: TrainRow = { name: c.name, size: c.size, width: c.width, batch: 2, reps, warmup };
+  const base = resetMemory();
+  let m: BicycleGAN | null = null;
+  const inputs: T.Tensor[] = [];
+  let losses: T.Tensor | null = null;
+  try {
+    const s = c.size;
+    m = await BicycleGAN.create(
+      {
+        inputNc: 1,
+        netG: `unet_${s}`,
+        netE: `resnet_${s}`,
+        netD: `basic_${s}_multi`,
+        netD2: `basic_${s}_multi`,
+        ngf: c.width,
+        nef: c.width,
+        ndf: c.width,
+        useDropout: c.dropout,
+      },
+      1,
+    );
+    const model = m;
+    const A = T.rand([2, 1, s, s], { seed: 1, low: -1, high: 1 });
+    const B = T.rand([2, 3, s, s], { seed: 2, low: -1, high: 1 });
+    inputs.push(A, B);
+    const run = () => {
+      losses?.dispose();
+      losses = T.tidy(() => T.keep(model.trainStep(A, B)));
+    };
+    // First iteration: compiles the pipelines; its losses must be finite (readLosses throws if not).
+    run();
+    await readLosses(losses!);
+    for (let i = 0; i < warmup; i++) await timeOne({ run, read: async () => new Float32Array() }, syncOurs);
+    const times: number[] = [];
+    const dispatches: number[] = [];
+    const flops: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const d0 = T.deviceStats().dispatches;
+      const f0 = gemmFlops();
+      times.push(await timeOne({ run, read: async () => new Float32Array() }, syncOurs));
+      dispatches.push(T.deviceStats().dispatches - d0);
+      flops.push(gemmFlops() - f0);
+    }
+    await readLosses(losses!);
+    row.ours = stats(times);
+    row.dispatches = constant(c.name, 'dispatches', dispatches);
+    row.flops = constant(c.name, 'GEMM FLOPs', flops);
+    row.gflops = +(row.flops / row.ours.median / 1e6).toFixed(2);
+    row.peakBytes = T.deviceStats().peakLiveBytes - base.ours;
+  } catch (e) {
+    row.error = (e as Error).message.split('\n')[0];
+  } finally {
+    await syncOurs();
+    (losses as T.Tensor | null)?.dispose();
+    for (const t of inputs) t.dispose();
+    m?.dispose();
+  }
+  return row;
+}
+
 // ---- reporting --------------------------------------------------------------------------------------------
 function gitCommit(): string | null {
   try {
@@ -620,10 +752,16 @@ const pkgVersion = (name: string): string => {
 };
 
 // ---- main ---------------------------------------------------------------------------------------------------
-const selected = cases.filter(
-  (c) => (!argv.quick || c.quick) && (!argv.filter || c.name.includes(argv.filter)),
-);
-if (selected.length === 0) throw new Error('no case matches');
+const pick = <C extends { name: string; quick?: boolean }>(c: C) =>
+  (!argv.quick || c.quick) && (!argv.filter || c.name.includes(argv.filter));
+const selectedTrain = argv.train ? trainCases.filter(pick) : [];
+const selected = cases.filter(pick);
+// The training rows are read against our best matmul GFLOP/s of the same run: measure one if needed.
+if (selectedTrain.length > 0 && !selected.some((c) => c.name.startsWith('matmul'))) {
+  selected.unshift(cases.find((c) => c.name === 'matmul 1024^3')!);
+  console.log('(matmul 1024^3 added: the reference for the training rows)');
+}
+if (selected.length + selectedTrain.length === 0) throw new Error('no case matches');
 console.log(
   `tfjs ${tf.version_core} (webgpu backend) on the same device; ${argv.reps} reps, ${argv.warmup} warm-up\n`,
 );
@@ -633,6 +771,23 @@ for (const c of selected) {
   const r = await measure(c);
   rows.push(r);
   console.log(tableRow(r));
+}
+const matmulGflops = rows.filter((r) => r.name.startsWith('matmul')).map((r) => r.oursGflops ?? 0);
+const bestMatmulGflops = matmulGflops.length ? Math.max(...matmulGflops) : undefined;
+const trainRows: TrainRow[] = [];
+if (selectedTrain.length) {
+  console.log(
+    `\nBicycleGAN training iterations, ours only (slow cases: ${Math.min(argv.reps, argv.slowReps)} reps,` +
+      ` ${Math.min(argv.warmup, argv.slowWarmup)} warm-up); best matmul ${bestMatmulGflops} GFLOP/s\n`,
+  );
+  console.log(TRAIN_HEADER);
+  for (const c of selectedTrain) {
+    const r = await measureTrain(c);
+    if (r.gflops !== undefined && bestMatmulGflops)
+      r.ofBestMatmul = +(r.gflops / bestMatmulGflops).toFixed(3);
+    trainRows.push(r);
+    console.log(trainRow(r));
+  }
 }
 
 if (argv.results) {
@@ -653,10 +808,14 @@ if (argv.results) {
     warmup: argv.warmup,
     quick: argv.quick,
     filter: argv.filter ?? null,
+    slowReps: argv.slowReps,
+    slowWarmup: argv.slowWarmup,
     rows,
+    train: trainRows,
+    bestMatmulGflops: bestMatmulGflops ?? null,
   };
   mkdirSync('bench/results', { recursive: true });
-  const subset = argv.quick || argv.filter !== undefined;
+  const subset = argv.quick || argv.filter !== undefined || !argv.train;
   const path = `bench/results/vs-tfjs-${slug}${subset ? '-subset' : ''}.json`;
   writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
   const md = writeResultsMd();
