@@ -1,6 +1,7 @@
-// The report side of bench/vs-tfjs.ts: the row types, the tables, and the bench/RESULTS.md section
-// regenerated from every bench/results/vs-tfjs-*.json (one table per file: per adapter, and the
-// adapter's last --quick/--filter run as "-subset"). No GPU and no tfjs needed here.
+// The report side of bench/vs-tfjs.ts: the row types, the tables, the SVG plot of GFLOP/s per case
+// (drawn here, no plotting library), and the bench/RESULTS.md section regenerated from every
+// bench/results/vs-tfjs-*.json (per file: per adapter, and the adapter's last --quick/--filter run as
+// "-subset"), each with its plot next to it (vs-tfjs-*.svg). No GPU and no tfjs needed here.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { DeviceInfo } from '../src/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
@@ -102,6 +103,102 @@ export interface Result {
   bestMatmulGflops?: number | null;
 }
 
+const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** 1, 2 or 5 times a power of ten, at least x. */
+function niceStep(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= x) ?? 10 * p;
+}
+
+/**
+ * A horizontal bar chart of GFLOP/s per case: ours and tfjs side by side for the comparison cases,
+ * ours alone for the training iterations (with our best matmul and 60% of it marked).
+ */
+export function svgPlot(r: Result): string {
+  type Bar = { label: string; ours?: number; tfjs?: number };
+  const side: Bar[] = r.rows
+    .filter((x) => x.oursGflops !== undefined || x.tfjsGflops !== undefined)
+    .map((x) => ({ label: x.name, ours: x.oursGflops, tfjs: x.tfjsGflops }));
+  const train: Bar[] = (r.train ?? [])
+    .filter((x) => x.gflops !== undefined)
+    .map((x) => ({ label: x.name, ours: x.gflops }));
+  const best = r.bestMatmulGflops ?? undefined;
+  const max = Math.max(1e-9, ...[...side, ...train].flatMap((b) => [b.ours ?? 0, b.tfjs ?? 0]), best ?? 0);
+  const step = niceStep(max / 5);
+  const top = Math.ceil(max / step) * step;
+  // About 6 px per character of the 11 px labels.
+  const labelW = Math.ceil(Math.max(200, ...[...side, ...train].map((b) => 6 * b.label.length)));
+  const plotW = 440;
+  const x0 = labelW + 10;
+  const sx = (v: number) => x0 + (v / top) * plotW;
+  const rowH = 22;
+  const out: string[] = [];
+  let y = 58;
+  const heading = (t: string) => {
+    y += 8;
+    out.push(`<text x="10" y="${y + 10}" font-weight="bold">${esc(t)}</text>`);
+    y += 18;
+  };
+  const bar = (b: Bar, two: boolean) => {
+    out.push(`<text x="${labelW}" y="${y + (two ? 14 : 11)}" text-anchor="end">${esc(b.label)}</text>`);
+    const lanes: [number | undefined, string][] = two
+      ? [
+          [b.ours, '#1f77b4'],
+          [b.tfjs, '#ff7f0e'],
+        ]
+      : [[b.ours, '#1f77b4']];
+    lanes.forEach(([v, color], i) => {
+      if (v === undefined) return;
+      const yy = y + 3 + i * 9;
+      out.push(`<rect x="${x0}" y="${yy}" width="${(sx(v) - x0).toFixed(1)}" height="8" fill="${color}"/>`);
+      out.push(`<text x="${(sx(v) + 3).toFixed(1)}" y="${yy + 7}" font-size="9">${v.toFixed(2)}</text>`);
+    });
+    y += two ? rowH : rowH - 6;
+  };
+  if (side.length) {
+    heading('Side by side on the same device: ours (blue) vs tfjs-backend-webgpu (orange)');
+    for (const b of side) bar(b, true);
+  }
+  const trainTop = y;
+  if (train.length) {
+    heading('BicycleGAN training iteration, batch 2, GEMM FLOPs only: ours');
+    for (const b of train) bar(b, false);
+  }
+  const bottom = y + 6;
+  // Axis, grid and ticks under the bars.
+  const grid: string[] = [];
+  for (let v = 0; v <= top + 1e-9; v += step) {
+    const x = sx(v).toFixed(1);
+    grid.push(`<line x1="${x}" y1="50" x2="${x}" y2="${bottom}" stroke="#ddd"/>`);
+    grid.push(`<text x="${x}" y="46" text-anchor="middle" font-size="10">${+v.toFixed(6)}</text>`);
+  }
+  if (train.length && best) {
+    for (const [v, t] of [
+      [best, 'best matmul'],
+      [0.6 * best, '60%'],
+    ] as [number, string][]) {
+      const x = sx(v).toFixed(1);
+      grid.push(
+        `<line x1="${x}" y1="${trainTop + 8}" x2="${x}" y2="${bottom}" stroke="#2ca02c" stroke-dasharray="4 3"/>`,
+        `<text x="${x}" y="${bottom + 12}" text-anchor="middle" font-size="9" fill="#2ca02c">${t}</text>`,
+      );
+    }
+  }
+  const H = bottom + 24;
+  const W = x0 + plotW + 60;
+  const title = `GFLOP/s per case: ${r.adapter.description} (${r.date.slice(0, 10)}, ${r.reps} reps${r.quick || r.filter ? ', subset' : ''})`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${x0 + plotW / 2}" y="34" text-anchor="middle" font-size="10">GFLOP/s (FLOPs / median time)</text>`,
+    ...grid,
+    ...out,
+    '</svg>',
+    '',
+  ].join('\n');
+}
 function resultsSection(): string {
   const files = readdirSync('bench/results').filter((f) => /^vs-tfjs-.*\.json$/.test(f));
   const parts = [
@@ -126,12 +223,16 @@ function resultsSection(): string {
   const key = (f: string) => f.replace('-subset.json', '.json~');
   for (const f of files.sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
     const r = JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')) as Result;
+    const svg = f.replace(/\.json$/, '.svg');
+    writeFileAtomic(`bench/results/${svg}`, svgPlot(r));
     parts.push(
       '',
       `### ${r.adapter.description} (${r.adapter.vendor}${r.adapter.architecture ? `, ${r.adapter.architecture}` : ''})${r.quick || r.filter ? ': subset' : ''}`,
       '',
       `${r.date.slice(0, 10)}, commit ${r.commit ?? 'unknown'}, Node ${r.node}, Dawn (npm webgpu ${r.webgpu}), tfjs ${r.tfjs};` +
         ` ${r.reps} reps after ${r.warmup} warm-up${r.quick ? ', --quick' : ''}${r.filter ? `, --filter ${r.filter}` : ''}.`,
+      '',
+      `![GFLOP/s per case, ours and tfjs](results/${svg})`,
       '',
       HEADER,
       ...r.rows.map(tableRow),

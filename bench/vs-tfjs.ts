@@ -6,8 +6,8 @@
 // weights, bench/unet-tfjs.ts). Then BicycleGAN training iterations at 64, 128 and 256 px, ours only
 // (tfjs has no BicycleGAN), read against our best matmul GFLOP/s of the same run. Every case records
 // the peak GPU bytes of both libraries; GEMM FLOPs of our launches are counted at launch time
-// (bench/gemm-flops.ts). Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and
-// regenerates the vs-tfjs section of bench/RESULTS.md.
+// (bench/gemm-flops.ts). Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and a
+// GFLOP/s plot next to it (.svg), and regenerates the vs-tfjs section of bench/RESULTS.md.
 //   bash scripts/run.sh bench/vs-tfjs.ts [--quick] [--reps 5] [--warmup 2] [--filter conv]
 //     [--no-train] [--slow-reps 3] [--slow-warmup 1]
 // tfjs is a dev dependency used only here; nothing in src/ imports it.
@@ -76,7 +76,7 @@ const argv = await yargs(hideBin(process.argv))
     type: 'boolean',
     default: true,
     describe:
-      'write the JSON (a --quick, --filter or --no-train run: vs-tfjs-<adapter>-subset.json) and bench/RESULTS.md',
+      'write the JSON and SVG (a --quick, --filter or --no-train run: vs-tfjs-<adapter>-subset.*) and bench/RESULTS.md',
   })
   .option('markdown-only', {
     type: 'boolean',
@@ -819,5 +819,5 @@ if (argv.results) {
   const path = `bench/results/vs-tfjs-${slug}${subset ? '-subset' : ''}.json`;
   writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
   const md = writeResultsMd();
-  console.log(`\nwrote ${path} and ${md}`);
+  console.log(`\nwrote ${path}, its plot and ${md}`);
 }
