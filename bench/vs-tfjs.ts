@@ -1,9 +1,15 @@
 // Side by side with tfjs-backend-webgpu on the SAME GPUDevice (our runtime's, handed to tfjs's
 // WebGPUBackend), in one process: each case builds the same host values (seeded RNG) for both
 // libraries, checks that the outputs agree, warms up, then times both interleaved (ours, tfjs, ours,
-// tfjs, ...), each run measured until the queue has finished its work. Prints a table, writes JSON to
-// bench/results/vs-tfjs-<adapter>.json and regenerates the vs-tfjs section of bench/RESULTS.md.
+// tfjs, ...), each run measured until the queue has finished its work. Cases: single ops at the U-Net-256
+// layer sizes, and the whole U-Net-256 generator forward (tfjs's rebuilt from tfjs ops with our
+// weights, bench/unet-tfjs.ts). Then BicycleGAN training iterations at 64, 128 and 256 px, ours only
+// (tfjs has no BicycleGAN), read against our best matmul GFLOP/s of the same run. Every case records
+// the peak GPU bytes of both libraries; GEMM FLOPs of our launches are counted at launch time
+// (bench/gemm-flops.ts). Prints the tables, writes JSON to bench/results/vs-tfjs-<adapter>.json and a
+// GFLOP/s plot next to it (.svg), and regenerates the vs-tfjs section of bench/RESULTS.md.
 //   bash scripts/run.sh bench/vs-tfjs.ts [--quick] [--reps 5] [--warmup 2] [--filter conv]
+//     [--no-train] [--slow-reps 3] [--slow-warmup 1]
 // tfjs is a dev dependency used only here; nothing in src/ imports it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -15,8 +21,22 @@ import { dawnGPU } from '../src/gpu/dawn.ts';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
+import { defineG } from '../src/models/bicyclegan/networks.ts';
 import { Adam } from '../src/optim/index.ts';
-import { HEADER, type Result, type Row, type Stats, tableRow, writeResultsMd } from './vs-tfjs-report.ts';
+import { gemmFlops, installGemmCounter } from './gemm-flops.ts';
+import { NCHW_TO_NHWC, OIHW_TO_HWIO, permute4, unetFlops, unetToTfjs } from './unet-tfjs.ts';
+import {
+  HEADER,
+  type Result,
+  type Row,
+  type Stats,
+  TRAIN_HEADER,
+  type TrainRow,
+  tableRow,
+  trainRow,
+  writeResultsMd,
+} from './vs-tfjs-report.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .usage('$0 [options]: our kernels vs tfjs-backend-webgpu on the same WebGPU device')
@@ -34,13 +54,29 @@ const argv = await yargs(hideBin(process.argv))
   .option('quick', {
     type: 'boolean',
     default: false,
-    describe: 'a small subset (about 1 min on the 2-core CPU driver when idle; all cases: about 3 min)',
+    describe:
+      'a small subset (about 1 min on the 2-core CPU driver when idle); never the U-Net forward or the 256 px iteration',
+  })
+  .option('train', {
+    type: 'boolean',
+    default: true,
+    describe: 'also time BicycleGAN training iterations, ours only (--no-train: only the side-by-side cases)',
+  })
+  .option('slow-reps', {
+    type: 'number',
+    default: 3,
+    describe: 'timed repetitions of the slow cases (the 256 px training iteration): min(--reps, this)',
+  })
+  .option('slow-warmup', {
+    type: 'number',
+    default: 1,
+    describe: 'untimed runs of the slow cases after their first run: min(--warmup, this)',
   })
   .option('results', {
     type: 'boolean',
     default: true,
     describe:
-      'write the JSON (a --quick or --filter run: vs-tfjs-<adapter>-subset.json) and bench/RESULTS.md',
+      'write the JSON and SVG (a --quick, --filter or --no-train run: vs-tfjs-<adapter>-subset.*) and bench/RESULTS.md',
   })
   .option('markdown-only', {
     type: 'boolean',
@@ -86,6 +122,43 @@ const backend = tf.backend() as unknown as {
 };
 if (backend.device !== device) throw new Error('tfjs is not on our GPUDevice');
 
+// GEMM FLOPs of our launches (bench/gemm-flops.ts), and tfjs's storage-buffer bytes in use with their
+// high-water mark (its buffer manager also hands out uniform and staging buffers: not counted, as
+// our uniform arena is not in our pool either).
+installGemmCounter();
+const tfMem = { live: 0, peak: 0 };
+{
+  type Manager = {
+    acquireBuffer(size: number, usage: number, ...rest: unknown[]): GPUBuffer;
+    releaseBuffer(buffer: GPUBuffer, ...rest: unknown[]): void;
+  };
+  const bm = (backend as unknown as { bufferManager: Manager }).bufferManager;
+  const acquire = bm.acquireBuffer.bind(bm);
+  const release = bm.releaseBuffer.bind(bm);
+  bm.acquireBuffer = (size, usage, ...rest) => {
+    const b = acquire(size, usage, ...rest);
+    if (usage & GPUBufferUsage.STORAGE) {
+      tfMem.live += size;
+      tfMem.peak = Math.max(tfMem.peak, tfMem.live);
+    }
+    return b;
+  };
+  bm.releaseBuffer = (buffer, ...rest) => {
+    if (buffer.usage & GPUBufferUsage.STORAGE) tfMem.live -= buffer.size;
+    release(buffer, ...rest);
+  };
+}
+/**
+ * Frees our pooled buffers and restarts both high-water marks (before each case); returns what is
+ * live now on each side, which the case's peaks are reported above.
+ */
+function resetMemory(): { ours: number; tfjs: number } {
+  rt().pool.trim();
+  T.resetPeakBytes();
+  tfMem.peak = tfMem.live;
+  return { ours: T.deviceStats().liveBytes, tfjs: tfMem.live };
+}
+
 /** Our queued work is flushed and finished. */
 const syncOurs = () => T.sync();
 /** tfjs batches up to 15 dispatches per submit: submit what it holds, then wait for the queue. */
@@ -119,31 +192,14 @@ function randn(n: number, seed: number, std = 1): Float32Array {
   }
   return out;
 }
-/** Row-major permutation of a 4-d array: out[idx permuted] = a[idx], out dims = dims[perm]. */
-function permute4(a: Float32Array, dims: number[], perm: number[]): Float32Array {
-  const od = perm.map((p) => dims[p]);
-  const st = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
-  const ps = perm.map((p) => st[p]);
-  const out = new Float32Array(a.length);
-  let o = 0;
-  for (let i = 0; i < od[0]; i++)
-    for (let j = 0; j < od[1]; j++)
-      for (let k = 0; k < od[2]; k++) {
-        const base = i * ps[0] + j * ps[1] + k * ps[2];
-        for (let l = 0; l < od[3]; l++) out[o++] = a[base + l * ps[3]];
-      }
-  return out;
-}
-const NCHW_TO_NHWC = [0, 2, 3, 1];
-/** Ours [K, C, kh, kw] (and convTranspose [Cin, Cout, kh, kw]) to tfjs [kh, kw, C, K] ([kh, kw, Cout, Cin]). */
-const OIHW_TO_HWIO = [2, 3, 1, 0];
-
 // ---- cases ----------------------------------------------------------------------------------------------
 interface Side {
   /** Runs the op once (disposing the previous output), leaving its work queued. */
   run: () => void;
   /** The latest output, in tfjs's layout. */
   read: () => Promise<Float32Array>;
+  /** Disposes the latest output (at the end of the case). */
+  free?: () => void;
 }
 interface Case {
   name: string;
@@ -151,7 +207,9 @@ interface Case {
   work: string;
   flops: number;
   quick?: boolean;
-  setup: () => { ours: Side; tfjs: Side; dispose: () => void };
+  setup: () =>
+    | { ours: Side; tfjs: Side; dispose: () => void }
+    | Promise<{ ours: Side; tfjs: Side; dispose: () => void }>;
 }
 
 /** A Side over a function that returns a fresh output each run. */
@@ -163,6 +221,10 @@ function oursSide(fn: () => T.Tensor, toTf: (a: Float32Array) => Float32Array = 
       out = fn();
     },
     read: async () => toTf(await out!.data()),
+    free: () => {
+      out?.dispose();
+      out = null;
+    },
   };
 }
 function tfjsSide(fn: () => tf.Tensor): Side {
@@ -173,6 +235,10 @@ function tfjsSide(fn: () => tf.Tensor): Side {
       out = tf.tidy(fn);
     },
     read: async () => (await out!.data()) as Float32Array,
+    free: () => {
+      out?.dispose();
+      out = null;
+    },
   };
 }
 
@@ -376,6 +442,55 @@ function adam(n: number, quick = false): Case {
   };
 }
 
+/**
+ * The whole U-Net-256 generator forward at batch 1: ours is the library's UnetGenerator (defineG
+ * 'unet_256', ngf 64, input_nc 1 + nz 8 with where_add 'input', output_nc 3, instance norm, no
+ * dropout, eval mode, no graph); tfjs's is the same module tree rebuilt from tfjs ops with our weights.
+ */
+function unetForward(): Case {
+  const S = 256;
+  const o = {
+    inputNc: 1,
+    outputNc: 3,
+    nz: 8,
+    ngf: 64,
+    norm: 'instance',
+    nl: 'relu',
+    useDropout: false,
+    upsample: 'basic',
+    whereAdd: 'input',
+  } as const;
+  return {
+    name: `U-Net-256 generator forward [1,${o.inputNc}+${o.nz},${S},${S}]->${o.outputNc} (ngf ${o.ngf}, where_add input)`,
+    work: 'fwd',
+    flops: unetFlops(S, 1, o.inputNc + o.nz, o.outputNc, o.ngf, 8),
+    setup: async () => {
+      const G = defineG('unet_256', o).eval();
+      const ah = randn(S * S, 1);
+      const zh = randn(o.nz, 2);
+      const a = T.tensor(ah, [1, 1, S, S]);
+      const z = T.tensor(zh, [1, o.nz]);
+      const owned: tf.Tensor[] = [];
+      const tfG = await unetToTfjs(G, owned);
+      const ta = tf.tensor4d(ah, [1, S, S, 1]); // one channel: NCHW and NHWC hold the same values
+      const tz = tf.tensor2d(zh, [1, o.nz]);
+      return {
+        ours: oursSide(
+          () => T.tidy(() => T.noGrad(() => G.call(a, z))),
+          (y) => permute4(y, [1, o.outputNc, S, S], NCHW_TO_NHWC),
+        ),
+        tfjs: tfjsSide(() => tfG(ta, tz)),
+        dispose: () => {
+          G.dispose();
+          a.dispose();
+          z.dispose();
+          tf.dispose([...owned, ta, tz]);
+        },
+      };
+    },
+  };
+}
+
 const EPS = 1e-5;
 const cases: Case[] = [
   matmul(1024, 1024, 1024, true),
@@ -423,6 +538,40 @@ const cases: Case[] = [
     true,
   ),
   adam(10_000_000, true),
+  unetForward(),
+];
+
+// ---- BicycleGAN training iterations (ours only: tfjs has no BicycleGAN) ----------------------------------
+interface TrainCase {
+  name: string;
+  size: 64 | 128 | 256;
+  width: number;
+  dropout: boolean;
+  quick?: boolean;
+  /** Tens of seconds per iteration on the CPU driver: --slow-reps / --slow-warmup, never in --quick. */
+  slow?: boolean;
+}
+/**
+ * One trainStep at batch 2 (a cVAE half and a cLR half) with the edges2shoes recipe's networks for the
+ * size (unet_S, resnet_S, basic_S_multi; input_nc 1, nz 8, where_add all, instance norm), at width
+ * (ngf = nef = ndf) 64 with the recipe's dropout, or the demo's width 8 without it.
+ */
+function trainCase(size: 64 | 128 | 256, width: number, quick = false): TrainCase {
+  const dropout = width === 64;
+  return {
+    name: `bicyclegan train iteration ${size}px width ${width}${dropout ? ' dropout' : ''} (unet_${size}, resnet_${size}, basic_${size}_multi) batch 2`,
+    size,
+    width,
+    dropout,
+    quick,
+    slow: size === 256,
+  };
+}
+const trainCases: TrainCase[] = [
+  trainCase(64, 8, true),
+  trainCase(64, 64),
+  trainCase(128, 64),
+  trainCase(256, 64),
 ];
 
 // ---- measuring ------------------------------------------------------------------------------------------
@@ -460,10 +609,18 @@ async function timeOne(side: Side, sync: () => Promise<void>): Promise<number> {
 
 async function measure(c: Case): Promise<Row> {
   const row: Row = { name: c.name, work: c.work, flops: c.flops };
-  const { ours, tfjs, dispose } = c.setup();
+  const base = resetMemory();
+  const { ours, tfjs, dispose } = await c.setup();
   try {
     // First run of each: compiles its pipelines, and its output is the one compared.
+    const d0 = T.deviceStats().dispatches;
+    const f0 = gemmFlops();
     ours.run();
+    row.oursDispatches = T.deviceStats().dispatches - d0;
+    row.oursGemmFlops = gemmFlops() - f0;
+    // The launch-time count and the case's analytic count must agree where the case is all GEMM.
+    if (row.oursGemmFlops > 0 && row.oursGemmFlops !== c.flops)
+      console.warn(`${c.name}: launched GEMM FLOPs ${row.oursGemmFlops} != analytic ${c.flops}`);
     await syncOurs();
     tfjs.run();
     await syncTfjs();
@@ -488,12 +645,85 @@ async function measure(c: Case): Promise<Row> {
     row.oursGflops = +(c.flops / row.ours.median / 1e6).toFixed(2);
     row.tfjsGflops = +(c.flops / row.tfjs.median / 1e6).toFixed(2);
     row.ratio = +(row.tfjs.median / row.ours.median).toFixed(2);
+    row.oursPeakBytes = T.deviceStats().peakLiveBytes - base.ours;
+    row.tfjsPeakBytes = tfMem.peak - base.tfjs;
   } catch (e) {
     row.error = (e as Error).message.split('\n')[0];
   } finally {
     await syncOurs();
     await syncTfjs();
+    ours.free?.();
+    tfjs.free?.();
     dispose();
+  }
+  return row;
+}
+
+/** Median of integers that should all be equal (dispatches, FLOPs per iteration); warns if they differ. */
+function constant(name: string, what: string, v: number[]): number {
+  if (new Set(v).size > 1) console.warn(`${name}: ${what} differ between iterations: ${v.join(', ')}`);
+  return stats(v).median;
+}
+
+async function measureTrain(c: TrainCase): Promise<TrainRow> {
+  const reps = c.slow ? Math.min(argv.reps, argv.slowReps) : argv.reps;
+  const warmup = c.slow ? Math.min(argv.warmup, argv.slowWarmup) : argv.warmup;
+  const row: TrainRow = { name: c.name, size: c.size, width: c.width, batch: 2, reps, warmup };
+  const base = resetMemory();
+  let m: BicycleGAN | null = null;
+  const inputs: T.Tensor[] = [];
+  let losses: T.Tensor | null = null;
+  try {
+    const s = c.size;
+    m = await BicycleGAN.create(
+      {
+        inputNc: 1,
+        netG: `unet_${s}`,
+        netE: `resnet_${s}`,
+        netD: `basic_${s}_multi`,
+        netD2: `basic_${s}_multi`,
+        ngf: c.width,
+        nef: c.width,
+        ndf: c.width,
+        useDropout: c.dropout,
+      },
+      1,
+    );
+    const model = m;
+    const A = T.rand([2, 1, s, s], { seed: 1, low: -1, high: 1 });
+    const B = T.rand([2, 3, s, s], { seed: 2, low: -1, high: 1 });
+    inputs.push(A, B);
+    const run = () => {
+      losses?.dispose();
+      losses = T.tidy(() => T.keep(model.trainStep(A, B)));
+    };
+    // First iteration: compiles the pipelines; its losses must be finite (readLosses throws if not).
+    run();
+    await readLosses(losses!);
+    for (let i = 0; i < warmup; i++) await timeOne({ run, read: async () => new Float32Array() }, syncOurs);
+    const times: number[] = [];
+    const dispatches: number[] = [];
+    const flops: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const d0 = T.deviceStats().dispatches;
+      const f0 = gemmFlops();
+      times.push(await timeOne({ run, read: async () => new Float32Array() }, syncOurs));
+      dispatches.push(T.deviceStats().dispatches - d0);
+      flops.push(gemmFlops() - f0);
+    }
+    await readLosses(losses!);
+    row.ours = stats(times);
+    row.dispatches = constant(c.name, 'dispatches', dispatches);
+    row.flops = constant(c.name, 'GEMM FLOPs', flops);
+    row.gflops = +(row.flops / row.ours.median / 1e6).toFixed(2);
+    row.peakBytes = T.deviceStats().peakLiveBytes - base.ours;
+  } catch (e) {
+    row.error = (e as Error).message.split('\n')[0];
+  } finally {
+    await syncOurs();
+    (losses as T.Tensor | null)?.dispose();
+    for (const t of inputs) t.dispose();
+    m?.dispose();
   }
   return row;
 }
@@ -522,10 +752,16 @@ const pkgVersion = (name: string): string => {
 };
 
 // ---- main ---------------------------------------------------------------------------------------------------
-const selected = cases.filter(
-  (c) => (!argv.quick || c.quick) && (!argv.filter || c.name.includes(argv.filter)),
-);
-if (selected.length === 0) throw new Error('no case matches');
+const pick = <C extends { name: string; quick?: boolean }>(c: C) =>
+  (!argv.quick || c.quick) && (!argv.filter || c.name.includes(argv.filter));
+const selectedTrain = argv.train ? trainCases.filter(pick) : [];
+const selected = cases.filter(pick);
+// The training rows are read against our best matmul GFLOP/s of the same run: measure one if needed.
+if (selectedTrain.length > 0 && !selected.some((c) => c.name.startsWith('matmul'))) {
+  selected.unshift(cases.find((c) => c.name === 'matmul 1024^3')!);
+  console.log('(matmul 1024^3 added: the reference for the training rows)');
+}
+if (selected.length + selectedTrain.length === 0) throw new Error('no case matches');
 console.log(
   `tfjs ${tf.version_core} (webgpu backend) on the same device; ${argv.reps} reps, ${argv.warmup} warm-up\n`,
 );
@@ -535,6 +771,23 @@ for (const c of selected) {
   const r = await measure(c);
   rows.push(r);
   console.log(tableRow(r));
+}
+const matmulGflops = rows.filter((r) => r.name.startsWith('matmul')).map((r) => r.oursGflops ?? 0);
+const bestMatmulGflops = matmulGflops.length ? Math.max(...matmulGflops) : undefined;
+const trainRows: TrainRow[] = [];
+if (selectedTrain.length) {
+  console.log(
+    `\nBicycleGAN training iterations, ours only (slow cases: ${Math.min(argv.reps, argv.slowReps)} reps,` +
+      ` ${Math.min(argv.warmup, argv.slowWarmup)} warm-up); best matmul ${bestMatmulGflops} GFLOP/s\n`,
+  );
+  console.log(TRAIN_HEADER);
+  for (const c of selectedTrain) {
+    const r = await measureTrain(c);
+    if (r.gflops !== undefined && bestMatmulGflops)
+      r.ofBestMatmul = +(r.gflops / bestMatmulGflops).toFixed(3);
+    trainRows.push(r);
+    console.log(trainRow(r));
+  }
 }
 
 if (argv.results) {
@@ -555,12 +808,16 @@ if (argv.results) {
     warmup: argv.warmup,
     quick: argv.quick,
     filter: argv.filter ?? null,
+    slowReps: argv.slowReps,
+    slowWarmup: argv.slowWarmup,
     rows,
+    train: trainRows,
+    bestMatmulGflops: bestMatmulGflops ?? null,
   };
   mkdirSync('bench/results', { recursive: true });
-  const subset = argv.quick || argv.filter !== undefined;
+  const subset = argv.quick || argv.filter !== undefined || !argv.train;
   const path = `bench/results/vs-tfjs-${slug}${subset ? '-subset' : ''}.json`;
   writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
   const md = writeResultsMd();
-  console.log(`\nwrote ${path} and ${md}`);
+  console.log(`\nwrote ${path}, its plot and ${md}`);
 }

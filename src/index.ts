@@ -69,9 +69,16 @@ export function deviceStats() {
     liveBuffers: r.pool.liveCount,
     liveBytes: r.pool.liveBytes,
     totalBytes: r.pool.totalBytes,
+    /** High-water mark of liveBytes since the last resetPeakBytes(). */
+    peakLiveBytes: r.pool.peakLiveBytes,
     pipelines: r.pipelineCount,
     dispatches: r.dispatchCount,
   };
+}
+
+/** Restarts deviceStats().peakLiveBytes from the bytes live now. */
+export function resetPeakBytes(): void {
+  rt().pool.resetPeak();
 }
 
 /** Waits for all queued GPU work (for timing). */

@@ -17,6 +17,24 @@ test('tidy disposes intermediates and keeps what it returns', () => {
   assert.is(T.deviceStats().liveBuffers, before);
 });
 
+test('deviceStats().peakLiveBytes is the high-water mark of liveBytes since resetPeakBytes()', () => {
+  T.resetPeakBytes();
+  const base = T.deviceStats().liveBytes;
+  assert.is(T.deviceStats().peakLiveBytes, base);
+  const MiB = 1 << 20; // a size class of its own: no rounding
+  const a = T.zeros([MiB / 4]);
+  const b = T.zeros([MiB / 4]);
+  a.dispose();
+  const c = T.zeros([MiB / 4]); // reuses a's buffer: live never exceeds two
+  assert.is(T.deviceStats().peakLiveBytes, base + 2 * MiB);
+  b.dispose();
+  c.dispose();
+  assert.is(T.deviceStats().liveBytes, base);
+  assert.is(T.deviceStats().peakLiveBytes, base + 2 * MiB, 'disposing keeps the mark');
+  T.resetPeakBytes();
+  assert.is(T.deviceStats().peakLiveBytes, base);
+});
+
 test('1,000 training steps keep live GPU buffers and bytes flat', async () => {
   // A small regression w <- w - lr * grad, the way a training loop uses the library.
   const w = T.randn([8, 4], { seed: 3 }).setRequiresGrad();

@@ -17,6 +17,8 @@ export class BufferPool {
   liveBytes = 0;
   /** Everything allocated from the device, live or pooled. */
   totalBytes = 0;
+  /** The most liveBytes has been since the pool was made or resetPeak() last ran. */
+  peakLiveBytes = 0;
 
   constructor(private device: GPUDevice) {}
 
@@ -33,6 +35,7 @@ export class BufferPool {
     }
     this.liveCount++;
     this.liveBytes += size;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
     return buf;
   }
 
@@ -42,6 +45,11 @@ export class BufferPool {
     let list = this.free.get(buf.size);
     if (!list) this.free.set(buf.size, (list = []));
     list.push(buf);
+  }
+
+  /** Restarts the high-water mark from what is live now (e.g. before a benchmark case). */
+  resetPeak(): void {
+    this.peakLiveBytes = this.liveBytes;
   }
 
   /** Destroys pooled (not live) buffers, e.g. after a phase that used unusual sizes. */
