@@ -227,7 +227,9 @@ test('the browser demo draws, samples and matches the Node library (chromium, We
 
   // Without WebGPU the page says so.
   const bare = await b.newPage();
-  await bare.addInitScript(() => Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true }));
+  await bare.addInitScript(() =>
+    Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true }),
+  );
   await bare.goto(served.url);
   await bare.waitForFunction(() => window.__demo?.state !== 'loading');
   assert.is(await bare.evaluate(() => window.__demo.state), 'no-webgpu');
