@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildWeb } from '../examples/web/build.ts';
 import { startServer } from '../examples/web/serve.ts';
 import { encodePNGCompressed } from '../src/data/files.ts';
 import { concatHorizontal, toCHW } from '../src/data/image.ts';
@@ -119,9 +118,7 @@ test('the browser demo draws, samples and matches the Node library (chromium, We
   loadCheckpoint(folder, node, { weightsOnly: true });
   node.eval();
 
-  const dist = join(dir, 'dist');
-  await buildWeb(dist, { quiet: true });
-  const served = await startServer({ run, port: 0, dist, examples });
+  const served = await startServer({ run, port: 0, dist: join(dir, 'dist'), examples });
   server = served.server;
   const b = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   browser = b;

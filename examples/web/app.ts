@@ -361,6 +361,15 @@ async function main(): Promise<void> {
     });
   }
   $('interp').onclick = () => renderInterp();
+  fromSel.onchange = () => {
+    selected = Number(fromSel.value);
+    markSelection();
+    resetSliders();
+  };
+  toSel.onchange = () => {
+    other = Number(toSel.value);
+    markSelection();
+  };
 
   // ---- style of a photo ----
   const photo = $<HTMLCanvasElement>('photo');
@@ -464,7 +473,7 @@ async function main(): Promise<void> {
   $('app').hidden = false;
   statusEl.textContent =
     `${opts.netG} generator (ngf ${opts.ngf}, nz ${opts.nz}, ${size}x${size}, ${inC === 1 ? 'grayscale' : 'RGB'} input) and ` +
-    `${opts.netE} encoder from epoch ${model.epoch} iteration ${model.iter}, on ${model.adapter}.`;
+    `${opts.netE} encoder after ${model.iter} training iterations, on ${model.adapter}.`;
 
   Object.assign(hook, {
     size,

@@ -1,4 +1,4 @@
-// Serves the browser demo on 127.0.0.1: the built page (examples/web/dist, built first when missing),
+// Serves the browser demo on 127.0.0.1: the page (built into examples/web/dist first, about a second),
 // the generator and encoder of a training run's checkpoint, and example edge maps from the run's
 // validation set. Nothing else is served: no directory listings, no other file of the run.
 //   npm run web -- --run runs/synthetic [--epoch latest] [--port 8080] [--examples data/synthetic-64/val]
@@ -20,8 +20,10 @@ export interface ServeOptions {
   /** Port (default 8080; 0: any free one). */
   port?: number;
   host?: string;
-  /** The built page (default examples/web/dist). */
+  /** Where the page is built (default examples/web/dist). */
   dist?: string;
+  /** Build the page first (default true); false serves what `dist` holds. */
+  build?: boolean;
   /** A folder of example images (A|B pairs or A alone); default: the run's dataroot/val. */
   examples?: string;
   /** At most this many examples (default 12). */
@@ -45,7 +47,7 @@ export async function startServer(o: ServeOptions): Promise<{ url: string; serve
   const state = readState(folder);
   const train = (state.train ?? {}) as { dataroot?: string; direction?: string };
   const dist = o.dist ?? DIST;
-  if (!existsSync(join(dist, 'app.js'))) await buildWeb(dist);
+  if (o.build !== false) await buildWeb(dist, { quiet: true });
   const exDir = o.examples ?? (train.dataroot ? join(train.dataroot, 'val') : undefined);
   const exFiles =
     exDir && statSync(exDir, { throwIfNoEntry: false })?.isDirectory()
