@@ -4,6 +4,7 @@
 #  1. A Vulkan driver for Dawn. A machine with a real GPU driver (an ICD other than lavapipe) keeps it.
 #     Otherwise Mesa's lavapipe from bookworm-backports: Debian 12's own Mesa 22 is too old for Dawn.
 #  2. npm dependencies (npm ci when the lockfile matches package.json).
+#  3. Debian's chromium (the browser demo's test), when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,4 +45,11 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]
   # npm install (not npm ci): npm 11 rejects its own lockfile in ci when optional platform packages
   # (biome's per-OS binaries) are absent; install still honours the lockfile.
   npm install --no-audit --no-fund --loglevel=error
+fi
+
+# Chromium for the browser demo's test (test/web.test.ts; it skips without one).
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; } \
+    || echo "setup: could not install chromium; the browser test will skip" >&2
 fi
