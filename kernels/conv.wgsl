@@ -23,6 +23,8 @@ struct Params {
   chunk: u32, splits: u32,
   // A fused input activation (leaky ReLU, slope in_slope; ReLU: 0): where it applies, ACT_* bits.
   in_act: u32, in_slope: f32,
+  // accumulate = 1: the output is added to what the buffer holds (a gradient summed in place).
+  accumulate: u32, pad7: u32, pad8: u32, pad9: u32,
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
 }
@@ -53,4 +55,9 @@ fn act_a(v: f32) -> f32 { return select(v, leaky(v), (p.in_act & ACT_A) != 0u); 
 fn act_grad(i: u32) -> f32 {
   if ((p.in_act & ACT_GRAD) == 0u) { return 1.0; }
   return select(p.in_slope, 1.0, in4[i] > 0.0);
+}
+
+// out[i] = v, or out[i] += v when accumulating.
+fn write_out(i: u32, v: f32) {
+  if (p.accumulate != 0u) { out[i] += v; } else { out[i] = v; }
 }

@@ -64,5 +64,5 @@ fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let iw = f.r.y + (col - a * f.n.w) * p.sw;
   let i = (((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw;
   // With an input activation this is the gradient at x before it: times the activation's derivative.
-  out[i] = (v + bias_of(ci)) * act_grad(i);
+  write_out(i, (v + bias_of(ci)) * act_grad(i));
 }

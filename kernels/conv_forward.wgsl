@@ -36,5 +36,5 @@ fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
 fn gemm_write(b: u32, m: u32, col: u32, v: f32) {
   let i = (b * p.K + m) * p.OH * p.OW + col;
-  out[i] = (v + bias_of(m)) * act_grad(i);
+  write_out(i, (v + bias_of(m)) * act_grad(i));
 }

@@ -43,5 +43,5 @@ fn gemm_a(i: u32) -> f32 { return act_a(in2[i]); }
 fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
 fn gemm_write(s: u32, m: u32, col: u32, v: f32) {
-  out[(s * p.K + m) * p.C * p.KH * p.KW + col] = v;
+  write_out((s * p.K + m) * p.C * p.KH * p.KW + col, v);
 }

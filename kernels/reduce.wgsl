@@ -9,7 +9,8 @@
 // reduce_ends (below): the first and last axes at once (scattered axes such as a bias gradient's).
 // Dispatch: wide = one workgroup per output (2D grid past 65535); narrow = 64 outputs per workgroup.
 
-struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, pad0: u32, pad1: u32, pad2: u32 }
+// accumulate = 1: out += result instead of out = result (a gradient summed into one already there).
+struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, accumulate: u32, pad1: u32, pad2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -27,6 +28,10 @@ fn combine(a: f32, b: f32) -> f32 {
 fn identity() -> f32 {
   if (p.op == REDUCE_MAX) { return NEG_INF; }
   return 0.0;
+}
+
+fn store(j: u32, v: f32) {
+  if (p.accumulate != 0u) { out[j] += v; } else { out[j] = v; }
 }
 
 var<workgroup> partial: array<f32, 64>;
@@ -51,7 +56,7 @@ fn reduce_wide(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
     workgroupBarrier();
   }
-  if (lid == 0u && j < total) { out[j] = partial[0] * p.scale; }
+  if (lid == 0u && j < total) { store(j, partial[0] * p.scale); }
 }
 
 @compute @workgroup_size(64)
@@ -65,7 +70,7 @@ fn reduce_narrow(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   for (var r = 0u; r < p.red; r++) {
     acc = combine(acc, x[base + r * p.inner]);
   }
-  out[j] = acc * p.scale;
+  store(j, acc * p.scale);
 }
 
 // reduce_ends: the first and last axes of an [outer, inner, red] view at once, keeping the middle:
@@ -89,5 +94,5 @@ fn reduce_ends(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     if (lid < s) { partial[lid] = combine(partial[lid], partial[lid + s]); }
     workgroupBarrier();
   }
-  if (lid == 0u && i < p.inner) { out[i] = partial[0] * p.scale; }
+  if (lid == 0u && i < p.inner) { store(i, partial[0] * p.scale); }
 }

@@ -105,14 +105,25 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       continue;
     }
     const { inputs, backward } = t.node;
-    const inGrads = noGrad(() => backward(g));
+    // Gradients an input already has, offered for in-place accumulation: pending in this sweep, or a
+    // leaf's .grad (PyTorch accumulates into .grad in place too). Each at most once, never a shared one.
+    const claimed = new Set<Tensor>();
+    const into = (j: number): Tensor | undefined => {
+      const x = inputs[j];
+      if (!x?.requiresGrad) return undefined;
+      const target = grads.get(x) ?? (x.node ? undefined : (x.grad ?? undefined));
+      if (!target || target === g || target.sharesStorage || claimed.has(target)) return undefined;
+      claimed.add(target);
+      return target;
+    };
+    const inGrads = noGrad(() => backward(g, into));
     // Gradients are owned by this sweep: one stored twice (add passes g through to both inputs) becomes
     // a second view of the same storage (no copy: gradients are never written in place), and whatever
     // is not stored is disposed.
     const stored = new Set<Tensor>();
     inputs.forEach((x, j) => {
       let gi = inGrads[j];
-      if (!gi || !x.requiresGrad) return;
+      if (!gi || !x.requiresGrad || claimed.has(gi)) return; // claimed: already summed in place
       if (stored.has(gi)) gi = gi.view(gi.shape);
       const prev = grads.get(x);
       if (prev) {
@@ -125,7 +136,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       grads.set(x, gi);
       stored.add(gi);
     });
-    for (const gi of inGrads) if (gi && !stored.has(gi) && gi !== g) gi.dispose();
+    for (const gi of inGrads) if (gi && !stored.has(gi) && !claimed.has(gi) && gi !== g) gi.dispose();
     if (!stored.has(g)) g.dispose();
     // Free the graph as PyTorch does, unless asked to keep it for a second backward.
     if (!retainGraph) {

@@ -9,8 +9,13 @@ import { fmt, numel, type Shape } from './shape.ts';
 
 export type Scalar = number;
 
-/** Computes the gradients of an op's inputs from the gradient of its output (null: no gradient). */
-export type BackwardFn = (grad: Tensor) => (Tensor | null)[];
+/**
+ * Computes the gradients of an op's inputs from the gradient of its output (null: no gradient).
+ * `into(i)` offers the gradient already accumulated for input i (or undefined): a backward that can
+ * add its result into it in place (a GEMM or reduction with an accumulating write) returns that very
+ * tensor, which saves the separate add; any other result is summed in by the sweep.
+ */
+export type BackwardFn = (grad: Tensor, into: (input: number) => Tensor | undefined) => (Tensor | null)[];
 
 /** The op that made a tensor: its inputs and backward (micrograd's _prev/_backward). */
 export interface GradNode {
@@ -85,6 +90,11 @@ export class Tensor {
 
   get ndim(): number {
     return this.shape.length;
+  }
+
+  /** Whether another tensor views the same storage (then it must not be written in place). */
+  get sharesStorage(): boolean {
+    return (this.store?.refs ?? 1) > 1;
   }
 
   get isDisposed(): boolean {

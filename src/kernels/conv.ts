@@ -53,6 +53,7 @@ const PARAMS = {
   splits: 'u32',
   in_act: 'u32',
   in_slope: 'f32',
+  accumulate: 'u32',
   phases: 'u32x192',
 } as const satisfies ParamSpec;
 
@@ -81,7 +82,16 @@ const MAX_PHASES = 16;
 
 type Extra = Partial<
   Record<
-    'n_phases' | 'kstep_h' | 'kstep_w' | 'ostep_h' | 'ostep_w' | 'chunk' | 'splits' | 'in_act' | 'in_slope',
+    | 'n_phases'
+    | 'kstep_h'
+    | 'kstep_w'
+    | 'ostep_h'
+    | 'ostep_w'
+    | 'chunk'
+    | 'splits'
+    | 'in_act'
+    | 'in_slope'
+    | 'accumulate',
     number
   >
 >;
@@ -117,28 +127,34 @@ function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number
     chunk: 0,
     splits: 0,
     in_act: 0,
+    accumulate: 0,
     in_slope: 0,
   };
   const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, has_bias: hasBias ? 1 : 0 };
   return { ...geometry, ...unused, ...extra, phases };
 }
 
-/** y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). */
+/**
+ * y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). Every launcher
+ * here takes `into`: a tensor of the output's size that the result is added to in place (a gradient
+ * summed where it accumulates) and that is returned.
+ */
 export function convForward(
   x: Tensor,
   w: Tensor,
   bias: Tensor | null,
   g: ConvGeom,
   act: InputAct = null,
+  into?: Tensor,
 ): Tensor {
-  const y = Tensor.empty([g.N, g.K, g.OH, g.OW]);
+  const y = into ?? Tensor.empty([g.N, g.K, g.OH, g.OW]);
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
   const tile = gemmTile();
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
-    params: params(g, !!bias, actParams(act)),
+    params: params(g, !!bias, { ...actParams(act), accumulate: into ? 1 : 0 }),
     bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: actInput(act) ?? x },
     workgroups: gemmGrid(tile, M, N, g.N),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
@@ -191,8 +207,9 @@ export function convDgrad(
   bias: Tensor | null,
   g: ConvGeom,
   act: InputAct = null,
+  into?: Tensor,
 ): Tensor {
-  const dx = Tensor.empty([g.N, g.C, g.H, g.W]);
+  const dx = into ?? Tensor.empty([g.N, g.C, g.H, g.W]);
   const rows: PhaseTaps[] = [];
   const cols: PhaseTaps[] = [];
   for (let r = 0; r < g.sh; r++) rows.push(phaseTaps(r, g.H, g.sh, g.ph, g.dh, g.KH));
@@ -210,6 +227,7 @@ export function convDgrad(
   const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
   const extra = {
     ...actParams(act),
+    accumulate: into ? 1 : 0,
     n_phases: live.length,
     kstep_h: th0.kstep,
     kstep_w: tw0.kstep,
@@ -230,7 +248,7 @@ export function convDgrad(
 }
 
 /** dW = sum over positions of dy x im2col(x), split-K, then a sum of the splits. */
-export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = null): Tensor {
+export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = null, into?: Tensor): Tensor {
   const M = g.K;
   const N = g.C * g.KH * g.KW;
   const depth = g.N * g.OH * g.OW;
@@ -240,15 +258,21 @@ export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = nu
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
-  const part = Tensor.empty(splits === 1 ? shape : [splits, ...shape]);
+  // One split writes the gradient (or adds it into `into`); several write partials, summed after.
+  const part = splits === 1 ? (into ?? Tensor.empty(shape)) : Tensor.empty([splits, ...shape]);
   if (M * N === 0) return part;
   WGRAD[tile.body].run('gemm', {
-    params: params(g, false, { chunk, splits, ...actParams(act) }),
+    params: params(g, false, { chunk, splits, ...actParams(act), accumulate: splits === 1 && into ? 1 : 0 }),
     bind: { in1: x, in2: dy, out: part },
     workgroups: gemmGrid(tile, M, N, splits),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
   if (splits === 1) return part;
+  if (into) {
+    reduce(part, [0], REDUCE_SUM, 1, into);
+    part.dispose();
+    return into;
+  }
   const s = reduce(part, [0], REDUCE_SUM);
   const dw = s.view(shape);
   for (const t of [s, part]) t.dispose();

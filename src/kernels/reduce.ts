@@ -10,24 +10,24 @@ export const REDUCE_MAX = wgslConst('reduce', 'REDUCE_MAX');
 const REDUCE = declareKernel({
   name: 'reduce',
   files: ['reduce'],
-  params: { outer: 'u32', red: 'u32', inner: 'u32', op: 'u32', scale: 'f32' },
+  params: { outer: 'u32', red: 'u32', inner: 'u32', op: 'u32', scale: 'f32', accumulate: 'u32' },
   entries: { reduce_wide: ['x', 'out'], reduce_narrow: ['x', 'out'], reduce_ends: ['x', 'out'] },
 });
 
 const prod = (v: Shape) => v.reduce((a, b) => a * b, 1);
 
 /** One launch: reduces the adjacent axes first..last of x over an [outer, reduced, inner] view. */
-function reduceRun(x: Tensor, first: number, last: number, op: number, scale: number): Tensor {
+function reduceRun(x: Tensor, first: number, last: number, op: number, scale: number, into?: Tensor): Tensor {
   const dims = x.shape;
   const outer = prod(dims.slice(0, first));
   const red = prod(dims.slice(first, last + 1));
   const inner = prod(dims.slice(last + 1));
-  const out = Tensor.empty(dims.map((d, i) => (i >= first && i <= last ? 1 : d)));
+  const out = into ?? Tensor.empty(dims.map((d, i) => (i >= first && i <= last ? 1 : d)));
   const n = outer * inner;
   if (n > 0) {
     // Long reductions with few outputs: a workgroup per output; otherwise a thread per output.
     const wide = red > 64 && n < 65536;
-    const params = { outer, red, inner, op, scale };
+    const params = { outer, red, inner, op, scale, accumulate: into ? 1 : 0 };
     if (wide) REDUCE.run('reduce_wide', { params, bind: { x, out }, groups: n });
     else REDUCE.run('reduce_narrow', { params, bind: { x, out }, threads: n });
   }
@@ -38,26 +38,27 @@ function reduceRun(x: Tensor, first: number, last: number, op: number, scale: nu
  * Reduces `axes` (sorted, unique) of x, keeping them as size 1. The leading and trailing axes
  * together (a bias gradient's 0, 2, 3) take one launch; other scattered axes reduce one adjacent run at
  * a time, the run that shrinks the data most first: no permuted copy of the input. `scale` applies
- * once, at the last run.
+ * once, at the last run. With `into` (a tensor of the result's size) the result is added to it in
+ * place and `into` is returned: a gradient summed where it accumulates, with no separate add.
  */
-export function reduce(x: Tensor, axes: number[], op: number, scale = 1): Tensor {
+export function reduce(x: Tensor, axes: number[], op: number, scale = 1, into?: Tensor): Tensor {
   const runs: [number, number][] = [];
   for (const a of axes) {
     const last = runs[runs.length - 1];
     if (last && last[1] === a - 1) last[1] = a;
     else runs.push([a, a]);
   }
-  if (runs.length === 0) return reduceRun(x, 0, -1, op, scale);
+  if (runs.length === 0) return reduceRun(x, 0, -1, op, scale, into);
   const rank = x.ndim;
   if (runs.length === 2 && runs[0][0] === 0 && runs[1][1] === rank - 1) {
     // The leading and trailing axes (a bias gradient's 0 and 2, 3): one launch, no intermediate.
     const outer = prod(x.shape.slice(0, runs[0][1] + 1));
     const inner = prod(x.shape.slice(runs[0][1] + 1, runs[1][0]));
     const red = prod(x.shape.slice(runs[1][0]));
-    const out = Tensor.empty(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    const out = into ?? Tensor.empty(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
     if (inner > 0) {
       REDUCE.run('reduce_ends', {
-        params: { outer, red, inner, op, scale },
+        params: { outer, red, inner, op, scale, accumulate: into ? 1 : 0 },
         bind: { x, out },
         groups: inner,
       });
@@ -68,7 +69,8 @@ export function reduce(x: Tensor, axes: number[], op: number, scale = 1): Tensor
   runs.sort((a, b) => size(b) - size(a));
   let cur = x;
   runs.forEach(([f, l], i) => {
-    const next = reduceRun(cur, f, l, op, i === runs.length - 1 ? scale : 1);
+    const lastRun = i === runs.length - 1;
+    const next = reduceRun(cur, f, l, op, lastRun ? scale : 1, lastRun ? into : undefined);
     if (cur !== x) cur.dispose();
     cur = next;
   });

@@ -3,6 +3,7 @@
 
 import { record } from '../autograd.ts';
 import { ACT_A, ACT_B, ACT_GRAD, type ConvGeom, convDgrad, convForward, convWgrad } from '../kernels/conv.ts';
+import { REDUCE_SUM, reduce } from '../kernels/reduce.ts';
 import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { sum } from './reduce.ts';
@@ -39,6 +40,12 @@ function checkSlope(op: string, slope: number | undefined): number | undefined {
   if (slope !== undefined && !Number.isFinite(slope))
     throw new Error(`${op}: inputSlope must be a number, got ${slope}`);
   return slope;
+}
+
+/** The bias gradient: gy summed over N, H, W (added into `into` when given). */
+function biasGrad(gy: Tensor, into: Tensor | undefined): Tensor {
+  if (!into) return sum(gy, [0, 2, 3]);
+  return reduce(gy, [0, 2, 3], REDUCE_SUM, 1, into);
 }
 
 function checkBias(op: string, bias: Tensor | null | undefined, n: number): void {
@@ -82,10 +89,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const act = (where: number) => (slope === undefined ? null : { slope, where, x });
   const y = convForward(x, weight, bias ?? null, g, act(ACT_B));
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, inputs, (gy) => [
-    x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD)) : null,
-    weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B)) : null,
-    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+  return record(y, inputs, (gy, into) => [
+    x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD), into(0)) : null,
+    weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B), into(1)) : null,
+    bias?.requiresGrad ? biasGrad(gy, into(2)) : null,
   ]);
 }
 
@@ -131,9 +138,9 @@ export function convTranspose2d(
   const y = convDgrad(x, weight, bias ?? null, g, act(ACT_B));
   const inputs = bias ? [x, weight, bias] : [x, weight];
   // Both gradients read the output gradient through the conv's windows.
-  return record(y, inputs, (gy) => [
-    x.requiresGrad ? convForward(gy, weight, null, g, act(ACT_GRAD)) : null,
-    weight.requiresGrad ? convWgrad(gy, x, g, act(ACT_A)) : null,
-    bias?.requiresGrad ? sum(gy, [0, 2, 3]) : null,
+  return record(y, inputs, (gy, into) => [
+    x.requiresGrad ? convForward(gy, weight, null, g, act(ACT_GRAD), into(0)) : null,
+    weight.requiresGrad ? convWgrad(gy, x, g, act(ACT_A), into(1)) : null,
+    bias?.requiresGrad ? biasGrad(gy, into(2)) : null,
   ]);
 }
