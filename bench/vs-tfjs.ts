@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { mulberry32 } from '../src/data/rng.ts';
 import { dawnGPU } from '../src/gpu/dawn.ts';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
@@ -170,16 +171,7 @@ async function syncTfjs(): Promise<void> {
 }
 
 // ---- host data ---------------------------------------------------------------------------------------
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 function randn(n: number, seed: number, std = 1): Float32Array {
   const r = rng(seed);
   const out = new Float32Array(n);
