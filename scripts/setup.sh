@@ -3,7 +3,8 @@
 # Idempotent: quick when everything is already present.
 #  1. A Vulkan driver for Dawn. A machine with a real GPU driver (an ICD other than lavapipe) keeps it.
 #     Otherwise Mesa's lavapipe from bookworm-backports: Debian 12's own Mesa 22 is too old for Dawn.
-#  2. npm dependencies (npm ci when the lockfile matches package.json).
+#  2. Chromium (headless: test/report.test.ts renders the training report), from Debian's own suite.
+#  3. npm dependencies (npm ci when the lockfile matches package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,15 @@ if ! have_gpu_icd && ! lavapipe_ok; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  apt_updated=1
+fi
+
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "${apt_updated:-}" ] || $SUDO apt-get update -qq || true
+  # Not fatal: without it only the report's browser test is skipped (and says so).
+  $SUDO apt-get install -y -qq chromium >/dev/null || echo "setup: could not install chromium" >&2
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then

@@ -183,6 +183,7 @@ export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResul
         saveEpochFreq: o.saveEpochFreq,
         maxIters: o.maxIters,
         quiet: o.quiet,
+        report: { title: `BicycleGAN: ${o.outputDir}` },
       },
     );
     if (o.continueFrom) {
