@@ -1,12 +1,19 @@
 // Evaluation measures (src/eval): MS-SSIM on the GPU against a plain-TS reference, L1/PSNR, diversity,
 // mode coverage on the synthetic set, k-means and NDB/JSD.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { newImage } from '../src/data/image.ts';
+import { readImageFile } from '../src/data/files.ts';
+import { newImage, resize, splitHalves } from '../src/data/image.ts';
 import { MODES, syntheticSample } from '../src/data/synthetic.ts';
+import { ensureSyntheticDataset } from '../src/data/synthetic-files.ts';
 import {
   diversity,
   gaussianWindow,
+  imageVector,
   jsDivergence,
   kmeans,
   MS_SSIM_WEIGHTS,
@@ -18,6 +25,8 @@ import {
   psnr,
 } from '../src/eval/index.ts';
 import { tensor } from '../src/index.ts';
+import { BicycleGAN, DEFAULT_OPTIONS } from '../src/models/bicyclegan/model.ts';
+import { evaluateModel, formatEvalTable } from '../src/train/evaluate.ts';
 import { assertClose, rng, setup } from './helpers.ts';
 
 test.before(setup);
@@ -200,6 +209,75 @@ test('k-means finds separated clusters; NDB is 0 for the same distribution and h
   assert.is(collapsed.ndb, 3);
   assert.ok(collapsed.jsd > 0.3, `${collapsed.jsd}`);
   assert.ok(Math.abs(jsDivergence([1, 0], [0, 1]) - Math.log(2)) < 1e-9);
+});
+
+const SHOES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'edges2shoes-120');
+
+test('NDB/JSD on real data (edges2shoes-120): val vs train bins is low, a collapsed set is high', async () => {
+  if (!existsSync(join(SHOES, 'train'))) {
+    console.log(`  skipped: ${SHOES} is absent (see /work/shared/data/README.md)`);
+    return;
+  }
+  const load = async (phase: string) =>
+    Promise.all(
+      readdirSync(join(SHOES, phase))
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .map(async (f) =>
+          imageVector(resize(splitHalves(await readImageFile(join(SHOES, phase, f))).right, 32, 32)),
+        ),
+    );
+  const train = await load('train');
+  const val = await load('val');
+  assert.is(train.length, 100);
+  const same = ndbJsd(train, val, { bins: 5 });
+  const collapsed = ndbJsd(train, new Array(20).fill(val[0]), { bins: 5 });
+  assert.ok(same.ndb <= 1, JSON.stringify(same));
+  assert.ok(collapsed.ndb >= 3 && collapsed.jsd > 3 * same.jsd, JSON.stringify(collapsed));
+});
+
+test('evaluateModel: every measure of an (untrained) model on a small synthetic set', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
+  try {
+    await ensureSyntheticDataset(join(root, 'syn'), { size: 64, train: 8, val: 4 });
+    const opts = {
+      ...DEFAULT_OPTIONS,
+      inputNc: 1,
+      netG: 'unet_64',
+      netE: 'resnet_64',
+      netD: 'basic_64_multi',
+      netD2: 'basic_64_multi',
+      ngf: 4,
+      nef: 4,
+      ndf: 4,
+    } as const;
+    const model = await BicycleGAN.create(opts, 0);
+    const r = await evaluateModel(model, join(root, 'syn'), {
+      inputs: 6,
+      samples: 3,
+      ndbReal: 30,
+      bins: 4,
+      chunk: 4,
+    });
+    model.dispose();
+    assert.is(r.inputs, 6);
+    assert.is(r.diversity.pairs, 12);
+    assert.is(r.realDiversity.pairs, 12);
+    assert.ok(r.realDiversity.l1.mean > 0);
+    assert.ok(r.coverage && r.coverage.validFraction >= 0 && r.reconstruction.modeKept !== undefined);
+    assert.is(r.ndb.fakeCount, 18);
+    const table = formatEvalTable(r);
+    for (const row of [
+      'diversity 1 - MS-SSIM',
+      'modes hit per input',
+      'valid samples',
+      'NDB',
+      'reconstruction PSNR',
+    ])
+      assert.ok(table.includes(row), row);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
