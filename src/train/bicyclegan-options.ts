@@ -245,6 +245,13 @@ export const TRAIN_OPTIONS = {
     describe: 'both branches see the whole batch (the seed port) instead of halves',
     group: 'Training',
   },
+  pix2pix_noise: {
+    type: 'boolean',
+    default: false,
+    describe:
+      "the paper's pix2pix+noise baseline: L1 and GAN on G(A, z) with z ~ N(0, I), no encoder (set lambda_kl, lambda_z and lambda_GAN2 to 0 with it)",
+    group: 'Training',
+  },
   niter: {
     type: 'int',
     min: 0,
@@ -324,8 +331,10 @@ const MODEL_KEYS: Record<keyof BicycleGANOptions, true> = Object.fromEntries(
 /** What trainBicycleGAN takes: the data and training sections of the table, plus the model's options. */
 export type TrainOptions = Omit<
   OptionsOf<typeof DATA_OPTIONS & typeof TRAIN_OPTIONS>,
-  'dataroot' | 'skipBadImages'
+  'dataroot' | 'skipBadImages' | 'pix2pixNoise'
 > & {
+  /** The pix2pix+noise baseline: the L1/GAN branch's z is random, E unused (default false). */
+  pix2pixNoise?: boolean;
   /** Leave out images whose header check fails (default: they are an error, before training). */
   skipBadImages?: boolean;
   model: BicycleGANOptions;
@@ -461,6 +470,7 @@ export function toTrainOptions(c: CliOptions, given?: readonly string[]): TrainO
     skipBadImages: c.skipBadImages,
     batchSize: c.batchSize,
     split: c.split,
+    ...(c.pix2pixNoise ? { pix2pixNoise: true } : {}),
     niter: c.niter,
     niterDecay: c.niterDecay,
     printFreq: c.printFreq,
