@@ -25,6 +25,7 @@ export const LAYERS = [
   ['io'],
   ['models'],
   ['data'],
+  ['eval'],
   ['train'],
   ['index', 'node'],
 ];
@@ -43,6 +44,7 @@ const CORE = [
   'nn',
   'optim',
   'models',
+  'eval',
 ];
 const NODE_ONLY = /^(node:|webgpu$|pngjs$|fs$|path$|os$|worker_threads$)/;
 /** Files of the core allowed to reach Node: Dawn is loaded lazily by gpu/device.ts. */

@@ -4,7 +4,7 @@
 #  1. A Vulkan driver for Dawn. A machine with a real GPU driver (an ICD other than lavapipe) keeps it.
 #     Otherwise Mesa's lavapipe from bookworm-backports: Debian 12's own Mesa 22 is too old for Dawn.
 #  2. npm dependencies (npm ci when the lockfile matches package.json).
-#  3. Debian's chromium (the browser demo's test), when missing.
+#  3. Debian's chromium (headless: the browser demo's test and the training report's), when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,17 +39,20 @@ if ! have_gpu_icd && ! lavapipe_ok; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  apt_updated=1
+fi
+
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "${apt_updated:-}" ] || $SUDO apt-get update -qq || true
+  # Chromium renders the browser demo (test/web.test.ts) and the training report (test/report.test.ts).
+  # Not fatal: without it those two tests skip, and say so.
+  $SUDO apt-get install -y -qq chromium >/dev/null || echo "setup: could not install chromium" >&2
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   # npm install (not npm ci): npm 11 rejects its own lockfile in ci when optional platform packages
   # (biome's per-OS binaries) are absent; install still honours the lockfile.
   npm install --no-audit --no-fund --loglevel=error
-fi
-
-# Chromium for the browser demo's test (test/web.test.ts; it skips without one).
-if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; } \
-    || echo "setup: could not install chromium; the browser test will skip" >&2
 fi

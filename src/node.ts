@@ -2,6 +2,7 @@
 // sets, the Trainer loop and its option tables, and BicycleGAN's training command. Nothing here runs in
 // a browser; the package root and its other subpaths never import this file.
 export * from './data/node.ts';
+export * from './eval/index.ts';
 export * from './io/files.ts';
 export {
   sampleGrid as bicycleGANSampleGrid,
@@ -10,5 +11,7 @@ export {
   trainBicycleGAN,
 } from './train/bicyclegan.ts';
 export { EMBEDDED, PRESETS, parseTrainCommand, RECIPE } from './train/bicyclegan-options.ts';
+export * from './train/evaluate.ts';
 export * from './train/options.ts';
+export * from './train/report.ts';
 export * from './train/trainer.ts';

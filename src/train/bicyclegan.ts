@@ -145,7 +145,9 @@ export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResul
         async trainStep(batch) {
           const A = toTensor(batch.A, batch.shapeA);
           const B = toTensor(batch.B, batch.shapeB);
-          const lossT = tidy(() => keep(model.trainStep(A, B, { split: o.split })));
+          const lossT = tidy(() =>
+            keep(model.trainStep(A, B, { split: o.split, noiseOnly: o.pix2pixNoise })),
+          );
           try {
             return await readLosses(lossT);
           } finally {
@@ -183,6 +185,7 @@ export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResul
         saveEpochFreq: o.saveEpochFreq,
         maxIters: o.maxIters,
         quiet: o.quiet,
+        report: { title: `BicycleGAN: ${o.outputDir}` },
       },
     );
     if (o.continueFrom) {

@@ -15,6 +15,7 @@ import { checkFinite, NonFiniteLossError } from '../nn/nonfinite.ts';
 import { getRngState, setRngState } from '../ops/random.ts';
 import type { LRScheduler } from '../optim/schedule.ts';
 import { Progress } from './progress.ts';
+import { type ReportExtras, writeRunReport } from './report.ts';
 
 /** Where a run is: what a checkpoint records and a resumed run continues from. */
 export interface TrainerState {
@@ -90,6 +91,11 @@ export interface TrainerOptions {
   resume?: string;
   /** No progress bar and no messages. */
   quiet?: boolean;
+  /**
+   * Write outputDir/report.html (loss curves, sample grids, options, throughput, eval.json when there)
+   * at every sample grid and checkpoint; an object gives its title and options. Default: no report.
+   */
+  report?: boolean | ReportExtras;
 }
 
 /** Why fit() returned: all epochs done, Ctrl-C, or maxIters reached. */
@@ -183,11 +189,24 @@ export class Trainer<B, L extends Losses = Losses> {
       join(this.options.outputDir, 'samples', `${name}.png`),
       await this.module.sampleGrid(),
     );
+    this.report();
+  }
+
+  /** Rewrites report.html when options.report is set (a failure to write it is only a message). */
+  report(): void {
+    const r = this.options.report;
+    if (!r) return;
+    try {
+      writeRunReport(this.options.outputDir, r === true ? {} : r);
+    } catch (e) {
+      this.say(`report.html not written: ${(e as Error).message}`);
+    }
   }
 
   /** Saves checkpoint `tag` recording `state`. */
   async checkpoint(tag: string, state: TrainerState = this.snapshot()): Promise<void> {
     await this.module.saveCheckpoint(this.checkpointDir, tag, state);
+    this.report();
   }
 
   /** Asks the loop to stop after the current iteration (what Ctrl-C does). */

@@ -190,9 +190,11 @@ export class BicycleGAN {
    * One training iteration on a batch (A, B). The batch is split into a cVAE half and a cLR half
    * (`split`, the reference), or both branches see the whole batch (split = false, the seed port's mode).
    * Returns the losses, stacked in LOSS_NAMES order, as one tensor (read it back only when printing).
-   * Call inside tidy(): every intermediate of the step dies with the scope.
+   * Call inside tidy(): every intermediate of the step dies with the scope. `noiseOnly` is the paper's
+   * pix2pix+noise baseline: the first branch's z comes from N(0, I) instead of E(B), so L1 and GAN see
+   * G(A, z_random) and E plays no part (set lambda_kl, lambda_z and lambda_GAN2 to 0 with it).
    */
-  trainStep(realA: Tensor, realB: Tensor, opts: { split?: boolean } = {}): Tensor {
+  trainStep(realA: Tensor, realB: Tensor, opts: { split?: boolean; noiseOnly?: boolean } = {}): Tensor {
     const o = this.opts;
     const split = opts.split ?? true;
     const n = realA.shape[0];
@@ -210,7 +212,8 @@ export class BicycleGAN {
     const bRand = split ? realB.narrow(0, half, half) : realB;
 
     // ---- forward ----
-    const { z: zEnc, mu, logvar } = this.encode(bEnc);
+    const encoded = opts.noiseOnly ? null : this.encode(bEnc);
+    const zEnc = encoded ? encoded.z : this.randomZ(half);
     const zRand = this.randomZ(half);
     const fakeEnc = this.G.call(aEnc, zEnc);
     // A_enc on purpose for the random branch too (the reference: more diverse).
@@ -232,7 +235,7 @@ export class BicycleGAN {
       o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode).mul(o.lambdaGAN) : zero();
     const lossGGAN2 =
       o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode).mul(o.lambdaGAN2) : zero();
-    const lossKL = o.lambdaKL > 0 ? klLoss(mu, logvar).mul(o.lambdaKL) : zero();
+    const lossKL = encoded && o.lambdaKL > 0 ? klLoss(encoded.mu, encoded.logvar).mul(o.lambdaKL) : zero();
     const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc).mul(o.lambdaL1) : zero();
     const lossG = lossGGAN.add(lossGGAN2).add(lossL1).add(lossKL);
     if (lossG.requiresGrad) lossG.backward(undefined, { retainGraph: o.lambdaZ > 0 });
