@@ -14,6 +14,7 @@ import {
   type OptionsOf,
   type OptionTable,
   resolveOptions,
+  runCommand,
 } from '../src/train/options.ts';
 import { writeRunReport } from '../src/train/report.ts';
 
@@ -44,13 +45,7 @@ const EVAL_OPTIONS = {
   no_report: { type: 'boolean', default: false, describe: "do not refresh the run's report.html" },
 } as const satisfies OptionTable;
 
-try {
-  await main();
-} catch (e) {
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  if (process.env.BICYCLE_VERBOSE && e instanceof Error) console.error(e.stack);
-  process.exit(1);
-}
+await runCommand(main);
 
 async function main(): Promise<void> {
   const parser = cliParser(hideBin(process.argv), EVAL_OPTIONS, {

@@ -27,6 +27,7 @@ import {
   type OptionsOf,
   type OptionTable,
   resolveOptions,
+  runCommand,
 } from '../src/train/options.ts';
 
 const SAMPLE_OPTIONS = {
@@ -50,15 +51,7 @@ const SAMPLE_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
-// Every expected failure (a bad option, a missing run or checkpoint, an unreadable image) is one line
-// `error: ...` and exit code 1; BICYCLE_VERBOSE=1 adds the stack.
-try {
-  await main();
-} catch (e) {
-  console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-  if (process.env.BICYCLE_VERBOSE && e instanceof Error) console.error(e.stack);
-  process.exit(1);
-}
+await runCommand(main);
 
 async function main(): Promise<void> {
   const parser = cliParser(hideBin(process.argv), SAMPLE_OPTIONS, {

@@ -301,3 +301,17 @@ export function cliValues<T extends OptionTable>(argv: Record<string, unknown>, 
   );
   return validateValues(given, table, { cli: true });
 }
+
+/**
+ * Runs a command's main: every expected failure (a bad option, a missing run, an unreadable image) is
+ * one line `error: ...` and exit code 1; BICYCLE_VERBOSE=1 adds the stack.
+ */
+export async function runCommand(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (process.env.BICYCLE_VERBOSE && e instanceof Error) console.error(e.stack);
+    process.exit(1);
+  }
+}
