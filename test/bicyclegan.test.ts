@@ -132,6 +132,33 @@ test('one training iteration: finite losses and a gradient on every parameter of
   m.dispose();
 });
 
+test('norm_E / norm_D and init_type_E / init_type_D: per-network choices, the shared ones by default', async () => {
+  const kinds = (net: AnyModule) => new Set(net.modules().map((m) => m.kind));
+  const std = async (t: T.Tensor) => {
+    const v = await t.data();
+    return Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+  };
+  const same = await BicycleGAN.create(tiny, 1);
+  for (const [name, net] of same.networks()) assert.ok(kinds(net).has('norm'), `${name} has instance norm`);
+  same.dispose();
+  const m = await BicycleGAN.create({ ...tiny, normE: 'none', normD: 'batch', initTypeE: 'kaiming' }, 1);
+  assert.ok(kinds(m.G).has('norm'), 'G keeps --norm');
+  assert.not.ok(kinds(m.E).has('norm') || kinds(m.E).has('batchnorm'), 'E has no normalisation');
+  for (const d of [m.D, m.D2!])
+    assert.ok(kinds(d).has('batchnorm') && !kinds(d).has('norm'), 'D uses batch norm');
+  // E's first conv (4x4 over 3 channels): Kaiming std sqrt(2 / 48); G's keeps xavier with gain 0.02.
+  const eStd = await std(m.E.namedParameters().find(([n]) => n === 'conv.0.weight')![1]);
+  assert.ok(Math.abs(eStd - Math.sqrt(2 / 48)) < 0.03, `E's first conv std ${eStd}`);
+  for (const net of [m.G, m.D]) {
+    const w = net.namedParameters().find(([n]) => n.endsWith('weight'))![1];
+    assert.ok((await std(w)) < 0.01, "G's and D's init is --init_type's");
+  }
+  const { A, B } = await batch(2, 10);
+  const losses = await readLosses(T.tidy(() => m.trainStep(A, B)));
+  for (const k of LOSS_NAMES) assert.ok(Number.isFinite(losses[k]), `${k} = ${losses[k]}`);
+  m.dispose();
+});
+
 test('the z-loss reaches G and never E (E frozen during its backward)', async () => {
   const m = await BicycleGAN.create(
     { ...tiny, lambdaGAN: 0, lambdaGAN2: 0, lambdaL1: 0, lambdaKL: 0, lambdaZ: 1 },

@@ -129,7 +129,7 @@ test('the resolved defaults equal what the command line gave before the table (b
     continueFrom: '3',
   });
   // The key order of the model options (state.json records it) is DEFAULT_OPTIONS'.
-  assert.equal(Object.keys(r.train.model), Object.keys(OLD_SYNTHETIC.model));
+  assert.equal(Object.keys(asJSON(r.train).model), Object.keys(OLD_SYNTHETIC.model));
 });
 
 test('presets: --preset edges2shoes is the reference script; --dataroot alone the official defaults', async () => {

@@ -138,6 +138,18 @@ export const MODEL_OPTIONS = {
     describe: 'normalisation layers',
     group: 'Model',
   },
+  norm_E: {
+    type: 'string',
+    choices: ['instance', 'batch', 'none'],
+    describe: "the encoder's normalisation (default: --norm)",
+    group: 'Model',
+  },
+  norm_D: {
+    type: 'string',
+    choices: ['instance', 'batch', 'none'],
+    describe: "the discriminators' normalisation (default: --norm)",
+    group: 'Model',
+  },
   nl: {
     type: 'string',
     choices: ['relu', 'lrelu'],
@@ -180,6 +192,18 @@ export const MODEL_OPTIONS = {
     choices: ['normal', 'xavier', 'kaiming', 'orthogonal'],
     default: D.initType,
     describe: 'weight initialisation',
+    group: 'Model',
+  },
+  init_type_E: {
+    type: 'string',
+    choices: ['normal', 'xavier', 'kaiming', 'orthogonal'],
+    describe: "the encoder's weight initialisation (default: --init_type)",
+    group: 'Model',
+  },
+  init_type_D: {
+    type: 'string',
+    choices: ['normal', 'xavier', 'kaiming', 'orthogonal'],
+    describe: "the discriminators' weight initialisation (default: --init_type)",
     group: 'Model',
   },
   init_gain: {
@@ -422,7 +446,7 @@ export function modelOptionName(key: keyof BicycleGANOptions): string {
  * Options that only shape fresh weights: on resume the checkpoint's weights replace them, so a
  * difference is harmless and the saved value is kept silently.
  */
-const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = ['initType', 'initGain'];
+const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = ['initType', 'initTypeE', 'initTypeD', 'initGain'];
 
 /**
  * The model options of a resumed run: the checkpoint's `saved` values, except that an option the user

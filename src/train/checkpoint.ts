@@ -142,7 +142,11 @@ export function readState(folder: string): TrainState {
     // Every option of the networks and losses, with the type of its default.
     for (const [k, d] of Object.entries(DEFAULT_OPTIONS)) {
       const v = (s.model as unknown as Record<string, unknown>)[k];
-      if (v === undefined) problems.push(`field 'model.${k}' is missing`);
+      // Options without a default (normE, normD: "as --norm") may be absent, else they are strings.
+      if (d === undefined) {
+        if (v !== undefined && typeof v !== 'string')
+          problems.push(`field 'model.${k}' must be a string, got ${JSON.stringify(v)}`);
+      } else if (v === undefined) problems.push(`field 'model.${k}' is missing`);
       else if (typeof v !== typeof d) {
         problems.push(`field 'model.${k}' must be a ${typeof d}, got ${JSON.stringify(v)}`);
       }

@@ -32,6 +32,10 @@ export interface BicycleGANOptions {
   nef: number;
   ndf: number;
   norm: NormType;
+  /** E's normalisation (default: norm). Instance norm keeps only the sign of a flat fill's contrast. */
+  normE?: NormType | undefined;
+  /** D's and D2's normalisation (default: norm). */
+  normD?: NormType | undefined;
   nl: NonLinearity;
   useDropout: boolean;
   whereAdd: 'input' | 'all';
@@ -48,6 +52,10 @@ export interface BicycleGANOptions {
   lr: number;
   beta1: number;
   initType: InitType;
+  /** E's init_type (default: initType): a net without normalisation needs a scale-keeping init. */
+  initTypeE?: InitType | undefined;
+  /** D's and D2's init_type (default: initType). */
+  initTypeD?: InitType | undefined;
   initGain: number;
 }
 
@@ -64,6 +72,8 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
   nef: 64,
   ndf: 64,
   norm: 'instance',
+  normE: undefined,
+  normD: undefined,
   nl: 'relu',
   useDropout: false,
   whereAdd: 'all',
@@ -80,6 +90,8 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
   lr: 0.0002,
   beta1: 0.5,
   initType: 'xavier',
+  initTypeE: undefined,
+  initTypeD: undefined,
   initGain: 0.02,
 };
 
@@ -114,12 +126,12 @@ export class BicycleGAN {
     this.opts = opts;
     const o = opts;
     this.G = defineG(o.netG, { ...o, ngf: o.ngf });
-    this.E = defineE(o.netE, { inputNc: o.outputNc, nz: o.nz, nef: o.nef, norm: o.norm, nl: 'lrelu' });
+    const normE = o.normE ?? o.norm;
+    const normD = o.normD ?? o.norm;
+    this.E = defineE(o.netE, { inputNc: o.outputNc, nz: o.nz, nef: o.nef, norm: normE, nl: 'lrelu' });
     const dIn = o.conditionalD ? o.inputNc + o.outputNc : o.outputNc;
-    this.D = defineD(o.netD, { inputNc: dIn, ndf: o.ndf, norm: o.norm, numDs: o.numDs });
-    this.D2 = o.useSameD
-      ? null
-      : defineD(o.netD2, { inputNc: dIn, ndf: o.ndf, norm: o.norm, numDs: o.numDs });
+    this.D = defineD(o.netD, { inputNc: dIn, ndf: o.ndf, norm: normD, numDs: o.numDs });
+    this.D2 = o.useSameD ? null : defineD(o.netD2, { inputNc: dIn, ndf: o.ndf, norm: normD, numDs: o.numDs });
     const adam = (m: AnyModule) => new Adam(m.namedParameters(), { lr: o.lr, betas: [o.beta1, 0.999] });
     this.optG = adam(this.G);
     this.optE = adam(this.E);
@@ -131,11 +143,19 @@ export class BicycleGAN {
   static async create(options: Partial<BicycleGANOptions> = {}, seed?: number): Promise<BicycleGAN> {
     const m = new BicycleGAN({ ...DEFAULT_OPTIONS, ...options });
     const nets = m.networks();
+    const o = m.opts;
+    const type = {
+      G: o.initType,
+      E: o.initTypeE ?? o.initType,
+      D: o.initTypeD ?? o.initType,
+      D2: o.initTypeD ?? o.initType,
+    };
     for (let i = 0; i < nets.length; i++) {
+      const [name, net] = nets[i];
       await initWeights(
-        nets[i][1],
-        m.opts.initType,
-        m.opts.initGain,
+        net,
+        type[name as keyof typeof type],
+        o.initGain,
         seed === undefined ? undefined : seed * 7 + i,
       );
     }
