@@ -20,7 +20,7 @@ import { Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential, Tanh } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
 import { Dropout } from '../../nn/pool.ts';
-import { concat, expand } from '../../ops/shape.ts';
+import { concat, concatExpand } from '../../ops/shape.ts';
 import type { Tensor } from '../../tensor.ts';
 import {
   type NonLinearity,
@@ -50,16 +50,11 @@ export interface GeneratorOpts {
   whereAdd?: 'input' | 'all';
 }
 
-/** z [N, nz] tiled over an HxW map and appended to x's channels. */
+/** z [N, nz] tiled over an HxW map and appended to x's channels (one launch: no tiled z image). */
 export function catZ(x: Tensor, z: Tensor): Tensor {
-  const [N, , H, W] = x.shape;
-  const z4 = z.reshape([N, z.shape[1], 1, 1]);
-  const zImg = expand(z4, [N, z.shape[1], H, W]);
-  const out = concat([x, zImg], 1);
-  if (!out.requiresGrad) {
-    z4.dispose();
-    zImg.dispose();
-  }
+  const z4 = z.reshape([x.shape[0], z.shape[1], 1, 1]);
+  const out = concatExpand([x, z4], 1);
+  if (!out.requiresGrad) z4.dispose();
   return out;
 }
 
