@@ -132,6 +132,37 @@ test('one training iteration: finite losses and a gradient on every parameter of
   m.dispose();
 });
 
+test('D on fakes and reals as one batch: the loss and gradients of two passes (instance norm)', async () => {
+  const D = defineD('basic_64_multi', { inputNc: 3, ndf: 4, norm: 'instance', numDs: 2 });
+  await T.nn.initWeights(D, 'xavier', 0.02, 5);
+  const fake = T.rand([1, 3, 64, 64], { seed: 3, low: -1, high: 1 });
+  const real = T.rand([1, 3, 64, 64], { seed: 4, low: -1, high: 1 });
+  const run = async (oneBatch: boolean) => {
+    D.zeroGrad();
+    const loss = oneBatch
+      ? T.nn.ganLossHalves(D.call(T.concat([fake, real], 0)))
+      : T.nn.ganLoss(D.call(fake), false).add(T.nn.ganLoss(D.call(real), true));
+    loss.backward();
+    const grads = await Promise.all(D.parameters().map((p) => p.grad!.data()));
+    return { loss: await loss.item(), grads };
+  };
+  const two = await run(false);
+  const one = await run(true);
+  assert.ok(Math.abs(one.loss - two.loss) < 1e-6 * Math.abs(two.loss), `${one.loss} vs ${two.loss}`);
+  // Biases before an instance norm have a zero gradient up to rounding: compared at the global scale.
+  const top = Math.max(...two.grads.flatMap((g) => Array.from(g, Math.abs)));
+  two.grads.forEach((g, k) => {
+    const scale = g.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    assert.ok(scale > 0, `parameter ${k} has a gradient`);
+    const name = D.namedParameters()[k][0];
+    g.forEach((v, i) => {
+      const d = Math.abs(v - one.grads[k][i]);
+      assert.ok(d <= 1e-4 * scale + 1e-5 * top, `${name}[${i}]: ${v} vs ${one.grads[k][i]}`);
+    });
+  });
+  D.dispose();
+});
+
 test('the z-loss reaches G and never E (E frozen during its backward)', async () => {
   const m = await BicycleGAN.create(
     { ...tiny, lambdaGAN: 0, lambdaGAN2: 0, lambdaL1: 0, lambdaKL: 0, lambdaZ: 1 },

@@ -3,7 +3,7 @@
 // on the fakes made before G's step. Four Adam optimizers with the reference's linear LR decay.
 import { noGrad } from '../../autograd.ts';
 import { type InitType, initWeights } from '../../nn/init.ts';
-import { type GanMode, ganLoss, klLoss, l1Loss } from '../../nn/losses.ts';
+import { type GanMode, ganLoss, ganLossHalves, klLoss, l1Loss } from '../../nn/losses.ts';
 import type { AnyModule } from '../../nn/module.ts';
 import { checkFinite } from '../../nn/nonfinite.ts';
 import { full } from '../../ops/elementwise.ts';
@@ -254,7 +254,11 @@ export class BicycleGAN {
     setRequiresGrad([this.D, this.D2], true);
     const backwardD = (net: PatchDiscriminator, real: Tensor, fake: Tensor) => {
       const fakeD = fake.detach();
-      const loss = ganLoss(net.call(fakeD), false, o.ganMode).add(ganLoss(net.call(real), true, o.ganMode));
+      // Fakes and reals in one pass: with per-sample (or no) normalisation, the same as two passes.
+      const loss =
+        o.norm !== 'batch' && fakeD.shape.every((d, i) => d === real.shape[i])
+          ? ganLossHalves(net.call(concat([fakeD, real], 0)), o.ganMode)
+          : ganLoss(net.call(fakeD), false, o.ganMode).add(ganLoss(net.call(real), true, o.ganMode));
       loss.backward();
       return loss;
     };
