@@ -110,20 +110,13 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return slice(x, starts, ends);
 }
 
-/** A tensor of `shape` filled with `value`, with x written at offset `at`. */
+/** A tensor of `shape` filled with `value`, with x written at offset `at` (one gather). */
 function embed(x: Tensor, shape: Shape, at: number[], value: number): Tensor {
-  const out = fill(shape, value);
-  const os = stridesOf(shape);
-  stridedCopy(
+  return padGather(
     x,
-    out,
-    x.shape,
-    stridesOf(x.shape),
-    0,
-    os,
-    at.reduce((a, s, i) => a + s * os[i], 0),
+    shape.map((d, i) => [at[i], d - at[i] - x.shape[i]] as [number, number]),
+    value,
   );
-  return out;
 }
 
 /** Constant padding; pads[i] = [before, after] for dimension i (one pair per dimension). One gather. */
