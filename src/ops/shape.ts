@@ -3,7 +3,6 @@
 // is another of them.
 import { record } from '../autograd.ts';
 import { concatJoin, concatSplit } from '../kernels/concat.ts';
-import { fill } from '../kernels/elementwise.ts';
 import { broadcastTo, padGather, stridedCopy } from '../kernels/layout.ts';
 import { REDUCE_SUM, reduce, sumTo } from '../kernels/reduce.ts';
 import { axis, checkShape, fmt, MAX_RANK, numel, type Shape, stridesOf } from '../shape.ts';
