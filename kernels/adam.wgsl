@@ -1,18 +1,31 @@
-// Adam update (torch.optim.Adam, single-tensor path), in place on one parameter and its two moments.
+// Adam update (torch.optim.Adam), in place on parameters and their two moments: one launch updates
+// every tensor listed in the span table (torch's multi-tensor "foreach" apply, same per-element math).
 // Bindings: 0 = params (uniform); 1 = parameter (read_write); 2 = gradient (read);
-// 3 = exp_avg m (read_write); 4 = exp_avg_sq v (read_write). All dense f32 arrays of n elements.
+// 3 = exp_avg m (read_write); 4 = exp_avg_sq v (read_write). Four f32 buffers with one layout: tensor
+// t holds elements [spans[t].x, spans[t].x + spans[t].y). An optimizer packs its parameters that way
+// (each tensor's offset a multiple of 64, so a workgroup lies in one tensor or in the padding between);
+// a single tensor is the table [(0, n)]. Spans are sorted by offset; elements outside every span are
+// left alone.
 // Per element, with the host computing step_size = lr / (1 - beta1^t) and bc2_sqrt = sqrt(1 - beta2^t)
-// in float64:
+// per tensor in float64:
 //   g = grad + weight_decay * param        (L2 penalty added to the gradient, as torch)
 //   m = m + (1 - beta1) * (g - m)          (torch's exp_avg.lerp_(grad, 1 - beta1))
 //   v = beta2 * v + (1 - beta2) * g * g
 //   param = param - step_size * m / (sqrt(v) / bc2_sqrt + eps)
-// Dispatch: 64 threads per workgroup, 1D or 2D grid (element i = x + y * 64 * num_workgroups.x).
+// Dispatch: 64 threads per workgroup, 1D or 2D grid (element i = x + y * 64 * num_workgroups.x) over
+// the end of the last span.
+
+// Tensors one launch can update (the length of the tables below).
+const MAX_TENSORS: u32 = 128u;
 
 struct Params {
-  n: u32, pad0: u32, pad1: u32, pad2: u32,
-  step_size: f32, one_minus_beta1: f32, beta2: f32, one_minus_beta2: f32,
-  eps: f32, weight_decay: f32, bc2_sqrt: f32, pad3: f32,
+  count: u32, pad0: u32, pad1: u32, pad2: u32,
+  // (offset, n, -, -) per tensor
+  spans: array<vec4u, 128>,
+  // (step_size, bc2_sqrt, one_minus_beta1, beta2) per tensor
+  rates: array<vec4f, 128>,
+  // (one_minus_beta2, eps, weight_decay, -) per tensor
+  decay: array<vec4f, 128>,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -24,14 +37,31 @@ struct Params {
 @compute @workgroup_size(64)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= p.n) { return; }
+  // The last span starting at or before i.
+  var lo = 0u;
+  var hi = p.count;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (p.spans[mid].x <= i) { lo = mid; } else { hi = mid; }
+  }
+  let s = p.spans[lo];
+  if (i < s.x || i - s.x >= s.y) { return; }
+  let r = p.rates[lo];
+  let d = p.decay[lo];
+  let step_size = r.x;
+  let bc2_sqrt = r.y;
+  let one_minus_beta1 = r.z;
+  let beta2 = r.w;
+  let one_minus_beta2 = d.x;
+  let eps = d.y;
+  let weight_decay = d.z;
   let x = param[i];
   var g = grad[i];
-  if (p.weight_decay != 0.0) { g = g + p.weight_decay * x; }
+  if (weight_decay != 0.0) { g = g + weight_decay * x; }
   let m0 = exp_avg[i];
-  let m = m0 + p.one_minus_beta1 * (g - m0);
-  let v = p.beta2 * exp_avg_sq[i] + p.one_minus_beta2 * (g * g);
+  let m = m0 + one_minus_beta1 * (g - m0);
+  let v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g);
   exp_avg[i] = m;
   exp_avg_sq[i] = v;
-  param[i] = x - p.step_size * (m / (sqrt(v) / p.bc2_sqrt + p.eps));
+  param[i] = x - step_size * (m / (sqrt(v) / bc2_sqrt + eps));
 }

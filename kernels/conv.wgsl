@@ -8,7 +8,7 @@
 // the 2D position of both parts in the operand read through the window (x for forward and wgrad, dy for
 // dgrad); the GEMM body zeroes a read whose position falls outside gemm_bounds (the zero padding).
 // Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write), 5 = the fused
-// activation's input (for its derivative, ACT_GRAD).
+// activation's input (for its derivative, ACT_GRAD), 6 = a second output (conv_wgrad's bias gradient).
 // ph, pw: the conv's zero padding.
 
 struct Params {
@@ -23,7 +23,8 @@ struct Params {
   chunk: u32, splits: u32,
   // A fused input activation (leaky ReLU, slope in_slope; ReLU: 0): where it applies, ACT_* bits.
   in_act: u32, in_slope: f32,
-  // accumulate = 1: the output is added to what the buffer holds (a gradient summed in place).
+  // accumulate bit 0: the output is added to what the buffer holds (a gradient summed in place);
+  // bit 1: likewise for out2 (conv_wgrad's bias gradient).
   accumulate: u32, pad7: u32, pad8: u32, pad9: u32,
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
@@ -36,6 +37,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 // With ACT_GRAD: the activation's input, for its derivative.
 @group(0) @binding(5) var<storage, read> in4: array<f32>;
+// conv_wgrad with has_bias: the bias gradient.
+@group(0) @binding(6) var<storage, read_write> out2: array<f32>;
 
 fn bias_of(c: u32) -> f32 {
   if (p.has_bias != 0u) { return in3[c]; }
@@ -59,5 +62,5 @@ fn act_grad(i: u32) -> f32 {
 
 // out[i] = v, or out[i] += v when accumulating.
 fn write_out(i: u32, v: f32) {
-  if (p.accumulate != 0u) { out[i] += v; } else { out[i] = v; }
+  if ((p.accumulate & 1u) != 0u) { out[i] += v; } else { out[i] = v; }
 }

@@ -2,16 +2,26 @@
 // The reduction (N*OH*OW, huge) is split into chunks of `chunk` positions: GEMM batch s handles positions
 // [s*chunk, (s+1)*chunk) and writes its partial product to out[s]; the partials are summed afterwards
 // (split-K), so no thread loops over every pixel.
-// GEMM: M = K, N = C*KH*KW, depth = chunk, batches = splits. Bindings: 1 = x, 2 = dy.
+// GEMM: M = K, N = C*KH*KW (+ 1), depth = chunk, batches = splits. Bindings: 1 = x, 2 = dy,
+// 4 = dW (or the partials), 6 = db.
 // B = x through the window: column = tap (ci, kh, kw), step = output position (n, oh, ow); positions
 // are (row, column) in x's plane, and reads in the padding are zero.
+// has_bias = 1: one more column, of ones, gives the bias gradient db[co] = sum of dy[., co, ., .] in
+// the same launch. Its base is BIAS_COL (past any x offset) at position (0, 0), so each step reads it
+// at the window corner (oh*sh, ow*sw), which the host checks lies inside x. With one split it goes to
+// db (accumulate bit 1); with several, after the splits' dW partials: out[s] = [dW partial, db partial].
 
-fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.C * p.KH * p.KW, p.chunk, p.splits); }
+const BIAS_COL: u32 = 0x80000000u;
+
+fn taps_total() -> u32 { return p.C * p.KH * p.KW; }
+
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, taps_total() + p.has_bias, p.chunk, p.splits); }
 
 fn gemm_row_base(s: u32, co: u32) -> u32 { return co * p.OH * p.OW; }
 
 // Column (ci, kh, kw): the tap's position relative to a window corner at (0, 0), padding included.
 fn gemm_col_pos(s: u32, col: u32) -> vec2i {
+  if (col == taps_total()) { return vec2i(0); }
   let taps = p.KH * p.KW;
   let r = col % taps;
   let kh = r / p.KW;
@@ -19,6 +29,7 @@ fn gemm_col_pos(s: u32, col: u32) -> vec2i {
 }
 
 fn gemm_col_base(s: u32, col: u32) -> u32 {
+  if (col == taps_total()) { return BIAS_COL; }
   let q = gemm_col_pos(s, col);
   return u32(i32((col / (p.KH * p.KW)) * p.H * p.W) + q.x * i32(p.W) + q.y);
 }
@@ -40,8 +51,16 @@ fn gemm_k(s: u32, k: u32) -> GemmStep {
 }
 
 fn gemm_a(i: u32) -> f32 { return act_a(in2[i]); }
-fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
+fn gemm_b(i: u32) -> f32 {
+  if (i >= BIAS_COL) { return 1.0; }
+  return act_b(in1[i]);
+}
 
 fn gemm_write(s: u32, m: u32, col: u32, v: f32) {
-  write_out((s * p.K + m) * p.C * p.KH * p.KW + col, v);
+  let n = taps_total();
+  let per_split = p.K * (n + p.has_bias);
+  if (col < n) { write_out(s * per_split + m * n + col, v); }
+  else if (p.splits > 1u) { write_out(s * per_split + p.K * n + m, v); }
+  else if ((p.accumulate & 2u) != 0u) { out2[m] += v; }
+  else { out2[m] = v; }
 }

@@ -6,7 +6,9 @@
 // Bindings: 0 = params; 1 = x; 2 = y (any buffer when has_target = 0); 3 = g (backward);
 // 4 = out (forward: [1]; backward: [n]).
 
-struct Params { n: u32, kind: u32, has_target: u32, negate: u32, value: f32, scale: f32, pad0: u32, pad1: u32 }
+// Without a target, elements from `split` on take `value2` instead of `value` (a discriminator run once
+// on fakes then reals: two targets, split = n when there is one).
+struct Params { n: u32, kind: u32, has_target: u32, negate: u32, value: f32, scale: f32, split: u32, value2: f32 }
 
 const LOSS_MSE = 0u;
 const LOSS_L1 = 1u;
@@ -19,7 +21,7 @@ const LOSS_L1 = 1u;
 
 fn diff(i: u32) -> f32 {
   if (p.has_target != 0u) { return x[i] - y[i]; }
-  return x[i] - p.value;
+  return x[i] - select(p.value, p.value2, i >= p.split);
 }
 
 var<workgroup> partial: array<f32, 256>;

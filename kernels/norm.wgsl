@@ -5,7 +5,8 @@
 // Bindings: 0 = params; 1 = x; 2 = upstream gradient (backward); 3 = gamma; 4 = beta;
 // 5 = output (y or dx); 6 = stats [rows, 2] = (mean, 1/std), written forward, read backward.
 
-struct Params { rows: u32, L: u32, C: u32, affine: u32, eps: f32, pad0: u32, pad1: u32, pad2: u32 }
+// accumulate = 1: instnorm_backward adds dx to what out holds (a gradient summed in place).
+struct Params { rows: u32, L: u32, C: u32, affine: u32, eps: f32, accumulate: u32, pad1: u32, pad2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -77,6 +78,7 @@ fn instnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   let m = wg_sum(acc, lid) / f32(p.L);
   for (var i = lid; i < p.L; i += 64u) {
     let xhat = (x[base + i] - mean) * rstd;
-    out[base + i] = rstd * (gy[base + i] * gmul - m.x - xhat * m.y);
+    let v = rstd * (gy[base + i] * gmul - m.x - xhat * m.y);
+    if (p.accumulate != 0u) { out[base + i] += v; } else { out[base + i] = v; }
   }
 }

@@ -9,12 +9,16 @@
 // reduce_ends (below): the first and last axes at once (scattered axes such as a bias gradient's).
 // Dispatch: wide = one workgroup per output (2D grid past 65535); narrow = 64 outputs per workgroup.
 
-// accumulate = 1: out += result instead of out = result (a gradient summed into one already there).
-struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, accumulate: u32, pad1: u32, pad2: u32 }
+// accumulate bit 0: out += result instead of out = result (a gradient summed into one already there);
+// bit 1: likewise for out2 (reduce_pair).
+// split: reduce_pair's first output size.
+struct Params { outer: u32, red: u32, inner: u32, op: u32, scale: f32, accumulate: u32, split: u32, pad2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+// reduce_pair: where outputs split and after go.
+@group(0) @binding(3) var<storage, read_write> out2: array<f32>;
 
 const REDUCE_SUM = 0u;
 const REDUCE_MAX = 1u;
@@ -31,7 +35,7 @@ fn identity() -> f32 {
 }
 
 fn store(j: u32, v: f32) {
-  if (p.accumulate != 0u) { out[j] += v; } else { out[j] = v; }
+  if ((p.accumulate & 1u) != 0u) { out[j] += v; } else { out[j] = v; }
 }
 
 var<workgroup> partial: array<f32, 64>;
@@ -95,4 +99,20 @@ fn reduce_ends(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     workgroupBarrier();
   }
   if (lid == 0u && i < p.inner) { store(i, partial[0] * p.scale); }
+}
+
+// reduce_pair: reduce_narrow's sums with outer = 1, the outputs from `split` on going to out2 (the
+// split-K partials of a weight gradient and its bias gradient, [splits, dW + db], in one launch).
+@compute @workgroup_size(64)
+fn reduce_pair(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let j = gid.x + gid.y * nwg.x * 64u;
+  if (j >= p.inner) { return; }
+  var acc = identity();
+  for (var r = 0u; r < p.red; r++) {
+    acc = combine(acc, x[j + r * p.inner]);
+  }
+  let v = acc * p.scale;
+  if (j < p.split) { store(j, v); }
+  else if ((p.accumulate & 2u) != 0u) { out2[j - p.split] += v; }
+  else { out2[j - p.split] = v; }
 }

@@ -107,16 +107,28 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     const { inputs, backward } = t.node;
     // Gradients an input already has, offered for in-place accumulation: pending in this sweep, or a
     // leaf's .grad (PyTorch accumulates into .grad in place too). Each at most once, never a shared one.
+    // A leaf with neither has its optimizer's zeroed slot offered, which becomes .grad if used.
     const claimed = new Set<Tensor>();
+    const slots = new Map<Tensor, Tensor>();
     const into = (j: number): Tensor | undefined => {
       const x = inputs[j];
       if (!x?.requiresGrad) return undefined;
-      const target = grads.get(x) ?? (x.node ? undefined : (x.grad ?? undefined));
+      let target = grads.get(x) ?? (x.node ? undefined : (x.grad ?? undefined));
+      if (!target && !x.node && x.gradSlot && !slots.has(x.gradSlot)) {
+        target = x.gradSlot;
+        slots.set(target, x);
+      }
       if (!target || target === g || target.sharesStorage || claimed.has(target)) return undefined;
       claimed.add(target);
       return target;
     };
     const inGrads = noGrad(() => backward(g, into));
+    for (const gi of inGrads) {
+      const leaf = gi && slots.get(gi);
+      if (!leaf) continue;
+      leaf.grad = gi;
+      leaf.gradSlot = null;
+    }
     // Gradients are owned by this sweep: one stored twice (add passes g through to both inputs) becomes
     // a second view of the same storage (no copy: gradients are never written in place), and whatever
     // is not stored is disposed.

@@ -44,7 +44,18 @@ export {
 } from './ops/pool.ts';
 export { manualSeed, rand, randn } from './ops/random.ts';
 export { max, mean, sum } from './ops/reduce.ts';
-export { concat, expand, narrow, pad, permute, reshape, slice, stack, transpose } from './ops/shape.ts';
+export {
+  concat,
+  concatExpand,
+  expand,
+  narrow,
+  pad,
+  permute,
+  reshape,
+  slice,
+  stack,
+  transpose,
+} from './ops/shape.ts';
 export { keep, tidy } from './scope.ts';
 export type { Shape } from './shape.ts';
 export { Tensor } from './tensor.ts';

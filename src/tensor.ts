@@ -25,19 +25,29 @@ export interface GradNode {
   saved?: Tensor[];
 }
 
-/** GPU memory shared by tensors that are views of each other; freed with the last reference. */
+/**
+ * GPU memory shared by tensors that are views of each other; freed with the last reference. A region
+ * (an optimizer's packed parameters) is a byte range of a parent's buffer and holds the parent.
+ */
 export class Storage {
   refs = 1;
   constructor(
     readonly buffer: GPUBuffer,
     readonly size: number,
+    readonly byteOffset = 0,
+    private readonly parent: Storage | null = null,
   ) {}
+  get isRegion(): boolean {
+    return this.parent !== null;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0) rt().pool.release(this.buffer);
+    if (--this.refs > 0) return;
+    if (this.parent) this.parent.release();
+    else rt().pool.release(this.buffer);
   }
 }
 
@@ -53,6 +63,12 @@ export class Tensor {
   readonly size: number;
   requiresGrad: boolean;
   grad: Tensor | null = null;
+  /**
+   * A zeroed region an optimizer set aside for this leaf's next gradient: the backward sweep offers it
+   * for in-place accumulation while .grad is null, and a backward that used it makes it .grad. Whoever
+   * writes the region otherwise must drop it.
+   */
+  gradSlot: Tensor | null = null;
   /** The op that made this tensor, while its graph is alive (null for leaves and after backward). */
   node: GradNode | null = null;
   /** Set when a backward() without retainGraph freed this tensor's node: a second one must fail. */
@@ -88,6 +104,58 @@ export class Tensor {
     return this.store.buffer;
   }
 
+  /** Whether this tensor's storage is a region of another's buffer (see region()). */
+  get isRegion(): boolean {
+    return this.store?.isRegion ?? false;
+  }
+
+  /** Where the values start in `buffer` (0 except for a region). */
+  get byteOffset(): number {
+    return this.store?.byteOffset ?? 0;
+  }
+
+  /** What a kernel binds: the whole buffer, or a region's byte range. */
+  get binding(): GPUBufferBinding {
+    const buffer = this.buffer;
+    const s = this.store!;
+    return s.isRegion ? { buffer, offset: s.byteOffset, size: Math.max(4, this.size * 4) } : { buffer };
+  }
+
+  /**
+   * A tensor over elements offset .. offset + numel(shape) - 1 of this one's storage, with a storage
+   * record of its own: it keeps this storage alive but does not count as sharing it, so regions must
+   * not overlap (an optimizer packs its parameters this way). offset * 4 must be a multiple of the
+   * device's minStorageBufferOffsetAlignment.
+   */
+  region(offset: number, shape: Shape): Tensor {
+    const n = numel(shape);
+    const s = this.store;
+    if (!s) throw new Error(`region: tensor ${this.name ?? this.id} was used after dispose()`);
+    if (offset < 0 || offset + n > this.size)
+      throw new Error(`region: [${offset}, ${offset + n}) is outside ${this.size} elements`);
+    return new Tensor(new Storage(s.buffer, n, s.byteOffset + offset * 4, s.retain()), shape);
+  }
+
+  /**
+   * Copies the values into `target` (a region of the same size) and makes this tensor use its storage
+   * from now on (the tensor object, held by a module, stays the same). Refuses a shared storage: its
+   * other views would stop seeing this tensor's values.
+   */
+  moveInto(target: Tensor): void {
+    if (target.size !== this.size)
+      throw new Error(`moveInto: shapes ${fmt(this.shape)} and ${fmt(target.shape)}`);
+    if (this.sharesStorage) throw new Error(`moveInto: tensor ${this.name ?? this.id} shares its storage`);
+    target.assign(this);
+    this.store!.release();
+    this.store = target.store!.retain();
+    target.dispose();
+  }
+
+  /** Whether both tensors read the same values (the same storage, or two records of one range). */
+  sameStorage(other: Tensor): boolean {
+    return this.buffer === other.buffer && this.byteOffset === other.byteOffset;
+  }
+
   get ndim(): number {
     return this.shape.length;
   }
@@ -108,7 +176,7 @@ export class Tensor {
 
   /** Copies the values back to the host (row-major). */
   async data(): Promise<Float32Array> {
-    const bytes = await rt().read(this.buffer, this.size * 4);
+    const bytes = await rt().read(this.buffer, this.size * 4, this.byteOffset);
     return new Float32Array(bytes);
   }
 
@@ -123,6 +191,8 @@ export class Tensor {
     if (!this.store) return;
     this.store.release();
     this.store = null;
+    this.gradSlot?.dispose();
+    this.gradSlot = null;
     this.freeNode();
   }
 
@@ -138,12 +208,20 @@ export class Tensor {
     if (values instanceof Tensor) {
       if (values.size !== this.size)
         throw new Error(`assign: shapes ${fmt(this.shape)} and ${fmt(values.shape)}`);
-      rt().copy(values.buffer, this.buffer, this.size * 4);
+      if (values.sameStorage(this)) return this;
+      const bytes = this.size * 4;
+      if (values.buffer === this.buffer) {
+        // Two regions of one buffer: a buffer-to-buffer copy needs distinct buffers.
+        const tmp = Tensor.empty(this.shape);
+        rt().copy(values.buffer, tmp.buffer, bytes, values.byteOffset, 0);
+        rt().copy(tmp.buffer, this.buffer, bytes, 0, this.byteOffset);
+        tmp.dispose();
+      } else rt().copy(values.buffer, this.buffer, bytes, values.byteOffset, this.byteOffset);
     } else {
       if (values.length !== this.size) {
         throw new Error(`assign: ${values.length} values for shape ${fmt(this.shape)}`);
       }
-      rt().upload(this.buffer, values);
+      rt().upload(this.buffer, values, this.byteOffset);
     }
     return this;
   }

@@ -159,6 +159,86 @@ test('norm_E / norm_D and init_type_E / init_type_D: per-network choices, the sh
   m.dispose();
 });
 
+test('G on two codes as one batch: the outputs and gradients of two passes (instance norm, no dropout)', async () => {
+  const G = defineG('unet_64', {
+    ...base,
+    useDropout: false,
+    inputNc: 1,
+    outputNc: 3,
+    nz: 8,
+    ngf: 4,
+    whereAdd: 'all',
+  });
+  await T.nn.initWeights(G, 'xavier', 0.02, 6);
+  const a = T.rand([1, 1, 64, 64], { seed: 7, low: -1, high: 1 });
+  const z1 = T.randn([1, 8], { seed: 8 });
+  const z2 = T.randn([1, 8], { seed: 9 });
+  const w = T.rand([1, 3, 64, 64], { seed: 10 });
+  const run = async (oneBatch: boolean) => {
+    G.zeroGrad();
+    let f1: T.Tensor;
+    let f2: T.Tensor;
+    if (oneBatch) {
+      const both = G.call(T.concat([a, a], 0), T.concat([z1, z2], 0));
+      f1 = both.narrow(0, 0, 1);
+      f2 = both.narrow(0, 1, 1);
+    } else {
+      f1 = G.call(a, z1);
+      f2 = G.call(a, z2);
+    }
+    f1.mul(w).sum().add(f2.square().sum()).backward();
+    const grads = await Promise.all(G.parameters().map((p) => p.grad!.data()));
+    return { out: [await f1.data(), await f2.data()], grads };
+  };
+  const two = await run(false);
+  const one = await run(true);
+  two.out.forEach((o, k) =>
+    o.forEach((v, i) => assert.ok(Math.abs(v - one.out[k][i]) < 1e-5, `fake ${k}[${i}]`)),
+  );
+  // Biases before an instance norm have a zero gradient up to rounding: compared at the global scale.
+  const top = two.grads.reduce((m, g) => g.reduce((n, v) => Math.max(n, Math.abs(v)), m), 0);
+  two.grads.forEach((g, k) => {
+    const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const name = G.namedParameters()[k][0];
+    g.forEach((v, i) => {
+      const d = Math.abs(v - one.grads[k][i]);
+      assert.ok(d <= 1e-4 * scale + 1e-5 * top, `${name}[${i}]: ${v} vs ${one.grads[k][i]}`);
+    });
+  });
+  G.dispose();
+});
+
+test('D on fakes and reals as one batch: the loss and gradients of two passes (instance norm)', async () => {
+  const D = defineD('basic_64_multi', { inputNc: 3, ndf: 4, norm: 'instance', numDs: 2 });
+  await T.nn.initWeights(D, 'xavier', 0.02, 5);
+  const fake = T.rand([1, 3, 64, 64], { seed: 3, low: -1, high: 1 });
+  const real = T.rand([1, 3, 64, 64], { seed: 4, low: -1, high: 1 });
+  const run = async (oneBatch: boolean) => {
+    D.zeroGrad();
+    const loss = oneBatch
+      ? T.nn.ganLossHalves(D.call(T.concat([fake, real], 0)))
+      : T.nn.ganLoss(D.call(fake), false).add(T.nn.ganLoss(D.call(real), true));
+    loss.backward();
+    const grads = await Promise.all(D.parameters().map((p) => p.grad!.data()));
+    return { loss: await loss.item(), grads };
+  };
+  const two = await run(false);
+  const one = await run(true);
+  assert.ok(Math.abs(one.loss - two.loss) < 1e-6 * Math.abs(two.loss), `${one.loss} vs ${two.loss}`);
+  // Biases before an instance norm have a zero gradient up to rounding: compared at the global scale.
+  const top = two.grads.reduce((m, g) => g.reduce((n, v) => Math.max(n, Math.abs(v)), m), 0);
+  two.grads.forEach((g, k) => {
+    const scale = g.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    assert.ok(scale > 0, `parameter ${k} has a gradient`);
+    const name = D.namedParameters()[k][0];
+    g.forEach((v, i) => {
+      const d = Math.abs(v - one.grads[k][i]);
+      assert.ok(d <= 1e-4 * scale + 1e-5 * top, `${name}[${i}]: ${v} vs ${one.grads[k][i]}`);
+    });
+  });
+  D.dispose();
+});
+
 test('the z-loss reaches G and never E (E frozen during its backward)', async () => {
   const m = await BicycleGAN.create(
     { ...tiny, lambdaGAN: 0, lambdaGAN2: 0, lambdaL1: 0, lambdaKL: 0, lambdaZ: 1 },

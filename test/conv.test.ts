@@ -18,6 +18,8 @@ const convCases: [string, number[], number[], NR.ConvGeom][] = [
   ['7x7 s1 p3', [1, 1, 7, 7], [2, 1, 7, 7], { stride: 1, padding: 3 }],
   ['3x3 dilation 2', [1, 2, 7, 6], [3, 2, 3, 3], { dilation: 2, padding: 2 }],
   ['3x3 s3 no padding', [1, 2, 10, 8], [2, 2, 3, 3], { stride: 3 }],
+  // Window corners in the padding: the bias gradient takes its own reduction.
+  ['1x1 p1 (padding past the kernel)', [1, 2, 3, 3], [2, 2, 1, 1], { padding: 1 }],
 ];
 
 for (const [name, xs, ws, geom] of convCases) {
@@ -136,6 +138,19 @@ test('a weight, bias and input used by two convs: gradients summed in place (int
     fwdTol: { atol: 1e-5, rtol: 1e-4 },
     gradTol: { atol: 2e-4, rtol: 2e-3 },
   });
+  // The same with one split-K chunk: the bias gradient is added in place by the GEMM's launch.
+  await checkOp({
+    inputs: [
+      randomNd([1, 2, 6, 6], 22),
+      randomNd([1, 2, 6, 6], 23),
+      randomNd([3, 2, 4, 4], 24, -0.3, 0.3),
+      randomNd([3], 25),
+    ],
+    ref: ([a, b, k, c]) => add(NR.conv2d(a, k, c, s2), NR.conv2d(b, k, c, s2)),
+    gpu: ([a, b, k, c]) => T.conv2d(a, k, c, s2).add(T.conv2d(b, k, c, s2)),
+    fwdTol: { atol: 1e-5, rtol: 1e-4 },
+    gradTol: { atol: 2e-4, rtol: 2e-3 },
+  });
   // Two backward passes accumulate into .grad (in place), as PyTorch.
   const x = toTensor(randomNd([1, 2, 5, 5], 20));
   const w = toTensor(randomNd([2, 2, 3, 3], 21), true);
@@ -173,6 +188,21 @@ for (const body of ['gemm', 'gemm_tiled'] as const)
       forceGemmBody(null);
     }
   });
+
+test('conv2d backward: the bias gradient comes from the weight gradient launch (2 launches, 1 split)', async () => {
+  const x = toTensor(randomNd([1, 3, 8, 8], 30), true);
+  const w = toTensor(randomNd([4, 3, 4, 4], 31), true);
+  const b = toTensor(randomNd([4], 32), true);
+  const y = T.conv2d(x, w, b, { stride: 2, padding: 1 });
+  const seed = T.ones(y.shape);
+  const d0 = T.deviceStats().dispatches;
+  y.backward(seed);
+  // dgrad + wgrad (with db) + the seed's copy.
+  assert.is(T.deviceStats().dispatches - d0, 3);
+  // db = sum of the (all-ones) output gradient over N, H, W: 16 per channel.
+  assert.equal(Array.from(await b.grad!.data()), [16, 16, 16, 16]);
+  for (const t of [x, w, b, y, seed]) t.dispose();
+});
 
 test('conv shape errors name the problem before any GPU work', () => {
   const x = T.zeros([1, 3, 8, 8]);

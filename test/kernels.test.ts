@@ -22,7 +22,15 @@ test('src/ has no import cycle, layers import downward, the core imports nothing
 const decl = {
   name: 'probe',
   files: ['reduce'] as const,
-  params: { outer: 'u32', red: 'u32', inner: 'u32', op: 'u32', scale: 'f32', accumulate: 'u32' } as const,
+  params: {
+    outer: 'u32',
+    red: 'u32',
+    inner: 'u32',
+    op: 'u32',
+    scale: 'f32',
+    accumulate: 'u32',
+    split: 'u32',
+  } as const,
   entries: { reduce_wide: ['x', 'out'] } as const,
 };
 

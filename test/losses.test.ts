@@ -108,6 +108,37 @@ test('ganLoss on a single output tensor, and its errors', async () => {
   assert.throws(() => nn.ganLoss(d, true, 'wgan' as 'lsgan'), /unknown mode 'wgan'/);
 });
 
+test('ganLossHalves: fakes then reals in one batch, against the float64 two-pass loss (lsgan, vanilla)', async () => {
+  // Per output: mean over the first half of f(x, 0) + mean over the second half of f(x, 1).
+  const halves = (f: (a: number, b: number) => number) => (xs: Nd[]) => {
+    let s = 0;
+    for (const x of xs) {
+      const h = x.data.length / 2;
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < h; i++) a += f(x.data[i], 0);
+      for (let i = h; i < 2 * h; i++) b += f(x.data[i], 1);
+      s += a / h + b / h;
+    }
+    return nd([], [s]);
+  };
+  for (const [mode, f] of [
+    ['lsgan', (a: number, b: number) => (a - b) ** 2],
+    ['vanilla', bce],
+  ] as const) {
+    await checkOp({
+      inputs: [randomNd([4, 1, 3, 3], 70), randomNd([4, 1, 2, 2], 71)],
+      ref: halves(f),
+      gpu: (xs) => nn.ganLossHalves(xs, mode),
+    });
+  }
+  const d0 = T.deviceStats().dispatches;
+  const l = nn.ganLossHalves([T.zeros([2, 1, 4, 4])]);
+  assert.is(T.deviceStats().dispatches - d0, 2, 'a fill and one loss launch');
+  assert.is(await l.item(), 1, 'fakes at 0 cost nothing, reals at 0 cost 1');
+  assert.throws(() => nn.ganLossHalves([T.zeros([3, 1])]), /must be even/);
+});
+
 test('klLoss: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)), a sum over batch and latent', async () => {
   await checkOp({
     inputs: [randomNd([2, 8], 10, -1.5, 1.5), randomNd([2, 8], 11, -2, 1)],

@@ -33,6 +33,22 @@ test('instanceNorm2d with affine weight and bias: all gradients', async () => {
   });
 });
 
+test('instanceNorm2d of an input used twice: its gradient is added in place into the other use', async () => {
+  // (instanceNorm(x) + x^2): the square's gradient is pending when the norm's backward runs.
+  const sq = (a: { data: Float64Array | number[] }) => Array.from(a.data, (v) => v * v);
+  await checkOp({
+    inputs: [randomNd([2, 3, 4, 4], 11)],
+    ref: ([a]) => {
+      const y = NR.instanceNorm(a, 1e-5);
+      const s2 = sq(a);
+      return { ...y, data: y.data.map((v, i) => v + s2[i]) };
+    },
+    gpu: ([a]) => T.instanceNorm2d(a).add(a.mul(a)),
+    fwdTol: { atol: 2e-5, rtol: 1e-4 },
+    gradTol: { atol: 5e-4, rtol: 5e-3 },
+  });
+});
+
 test('instanceNorm2d statistics are stable with a large mean (no E[x^2] - E[x]^2)', async () => {
   const x = randomNd([1, 2, 32, 32], 9, 1000, 1001);
   const got = await T.instanceNorm2d(toTensor(x)).data();

@@ -101,6 +101,93 @@ for (const opts of [
   });
 }
 
+test('packed Adam: one launch for all parameters, bit-identical to one launch per tensor', async () => {
+  const shapes2 = [[3, 2, 3, 3], [3], [13], [1], [70]];
+  const make = () =>
+    shapes2.map((s, k) =>
+      T.tensor(
+        randomValues(
+          s.reduce((a, b) => a * b),
+          k + 1,
+        ),
+        s,
+        { requiresGrad: true },
+      ),
+    );
+  const packed = make();
+  const alone = make();
+  // A parameter another tensor views cannot move into a pack: these take the per-tensor launches.
+  const views = alone.map((p) => p.view(p.shape));
+  const opts = { lr: 5e-3, betas: [0.8, 0.99] as [number, number], eps: 1e-6, weightDecay: 0.1 };
+  const a = new T.Adam(packed, opts);
+  const b = new T.Adam(alone, opts);
+  for (let step = 0; step < 4; step++) {
+    a.zeroGrad();
+    b.zeroGrad();
+    for (const ps of [packed, alone]) {
+      // A conv's weight and bias gradients accumulate in place (into the pack's arena), the others'
+      // (sum(p * x): x) are made apart and copied in by step().
+      const x = T.tensor(randomValues(2 * 2 * 5 * 5, 50 * step), [2, 2, 5, 5]);
+      const y = T.conv2d(x, ps[0], ps[1], { padding: 1 });
+      const loss = ps
+        .slice(2)
+        .map((p, k) => p.mul(T.tensor(randomValues(p.size, 50 * step + k, 10 ** -k), p.shape)).sum())
+        .reduce((u, v) => u.add(v), y.mul(y).sum());
+      loss.backward();
+    }
+    const d0 = T.deviceStats().dispatches;
+    a.step();
+    assert.is(T.deviceStats().dispatches - d0, 1, 'one launch for the packed optimizer');
+    b.step();
+  }
+  assert.ok(packed[0].grad?.isRegion && packed[1].grad?.isRegion, 'conv gradients land in the arena');
+  for (let k = 0; k < packed.length; k++) {
+    const x = new Uint32Array((await packed[k].data()).buffer);
+    const y = new Uint32Array((await alone[k].data()).buffer);
+    assert.equal(Array.from(x), Array.from(y), `param ${k} bit-identical`);
+    const sa = a.stateDict().state[String(k)];
+    const sb = b.stateDict().state[String(k)];
+    assert.equal(Array.from(await sa.expAvgSq.data()), Array.from(await sb.expAvgSq.data()), `v ${k}`);
+  }
+  const start = randomValues(packed[1].size, 2);
+  assert.ok(
+    (await packed[1].data()).some((v, i) => Math.abs(v - start[i]) > 1e-3),
+    'parameters moved',
+  );
+  a.zeroGrad();
+  assert.ok(
+    packed.every((p) => p.grad === null),
+    'zeroGrad drops the gradients',
+  );
+  a.dispose();
+  b.dispose();
+  for (const t of [...packed, ...alone, ...views]) t.dispose();
+});
+
+test('regions of one buffer: read, written, copied between each other; moveInto keeps the tensor', async () => {
+  const arena = T.tensor(
+    new Float32Array(256).map((_, i) => i),
+    [256],
+  );
+  const r0 = arena.region(0, [2, 3]);
+  const r1 = arena.region(64, [6]);
+  assert.equal(Array.from(await r1.data()), [64, 65, 66, 67, 68, 69]);
+  assert.ok(r1.isRegion && !r1.sharesStorage && !r0.sameStorage(r1));
+  r1.assign(r0); // same buffer: through a temporary
+  assert.equal(Array.from(await r1.data()), [0, 1, 2, 3, 4, 5]);
+  r0.assign(new Float32Array([9, 8, 7, 6, 5, 4]));
+  assert.equal(Array.from(await arena.data()).slice(0, 7), [9, 8, 7, 6, 5, 4, 6]);
+  const p = T.tensor([1, 2, 3], [3]);
+  p.moveInto(arena.region(128, [3]));
+  assert.ok(p.isRegion);
+  assert.equal(Array.from(await arena.data()).slice(128, 131), [1, 2, 3]);
+  assert.equal(Array.from(await p.add(p).data()), [2, 4, 6], 'kernels bind the region');
+  arena.dispose(); // the regions keep the buffer
+  assert.equal(Array.from(await p.data()), [1, 2, 3]);
+  for (const t of [r0, r1, p]) t.dispose();
+  assert.throws(() => T.tensor([1], [1]).region(1, [1]), /outside/);
+});
+
 test('Adam skips parameters without a gradient; lr is mutable; param groups have their own lr', async () => {
   const a = T.tensor([1, 2, 3], [3], { requiresGrad: true });
   const b = T.tensor([4, 5], [2], { requiresGrad: true });

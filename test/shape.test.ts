@@ -90,6 +90,46 @@ test('concat along each axis, and stack', async () => {
   });
 });
 
+test('concat of more than 4 tensors (several launches), the same input twice, gradients summed in place', async () => {
+  const shapes = [
+    [2, 1, 3],
+    [2, 2, 3],
+    [2, 3, 3],
+    [2, 1, 3],
+    [2, 2, 3],
+    [2, 1, 3],
+  ];
+  await checkOp({
+    inputs: shapes.map((s, i) => randomNd(s, 30 + i)),
+    ref: (xs) => R.concat(xs, 1),
+    gpu: (xs) => T.concat(xs, 1),
+  });
+  await checkOp({
+    inputs: [randomNd([2, 3], 40), randomNd([2, 2], 41)],
+    ref: ([a, b]) => R.concat([a, b, a], 1),
+    gpu: ([a, b]) => T.concat([a, b, a], 1),
+  });
+});
+
+test('concatExpand: z [N, nz, 1, 1] repeated over H, W next to x, forward and gradients', async () => {
+  await checkOp({
+    inputs: [randomNd([2, 3, 4, 5], 50), randomNd([2, 2, 1, 1], 51)],
+    ref: ([x, z]) => R.concat([x, R.expand(z, [2, 2, 4, 5])], 1),
+    gpu: ([x, z]) => T.concatExpand([x, z], 1),
+  });
+  // z first, and a second use of x (its gradient summed in place by the split).
+  await checkOp({
+    inputs: [randomNd([1, 2, 3, 3], 52), randomNd([1, 3, 1, 1], 53)],
+    ref: ([x, z]) => R.concat([R.expand(z, [1, 3, 3, 3]), x, x], 1),
+    gpu: ([x, z]) => T.concatExpand([z, x, x], 1),
+  });
+  const d0 = T.deviceStats().dispatches;
+  const y = T.concatExpand([T.zeros([1, 2, 8, 8]), T.ones([1, 4, 1, 1])], 1);
+  assert.is(T.deviceStats().dispatches - d0, 3, 'two fills and one join');
+  assert.equal(Array.from(await y.data()).slice(127, 130), [0, 1, 1]);
+  assert.throws(() => T.concatExpand([T.zeros([2, 3, 4]), T.zeros([1, 1, 1])], 1), /does not broadcast/);
+});
+
 test('shape errors name the op and shapes', () => {
   const x = T.zeros([2, 3]);
   assert.throws(() => x.reshape([4, 2]), /reshape: cannot view shape \[2, 3\] \(6 elements\) as \[4, 2\]/);

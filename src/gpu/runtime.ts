@@ -22,7 +22,7 @@ export interface DispatchArgs {
   /** Uniform parameters as 32-bit words (src/kernels packs them from named fields). */
   params: ArrayLike<number>;
   /** Storage buffers by binding number (1-based: binding 0 is the params). Holes are skipped. */
-  bindings: (GPUBuffer | undefined)[];
+  bindings: (GPUBufferBinding | undefined)[];
   workgroups: [number, number?, number?];
 }
 
@@ -101,8 +101,8 @@ export class Runtime {
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: this.arenaBuf, offset, size: words * 4 } },
     ];
-    a.bindings.forEach((buffer, i) => {
-      if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+    a.bindings.forEach((resource, i) => {
+      if (resource) entries.push({ binding: i + 1, resource });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     if (this.profiler) {
@@ -150,32 +150,39 @@ export class Runtime {
     this.pending = 0;
   }
 
-  /** Writes host data into a buffer, ordered after all work recorded so far. */
-  upload(buf: GPUBuffer, data: Float32Array): void {
+  /** Writes host data into a buffer at a byte offset, ordered after all work recorded so far. */
+  upload(buf: GPUBuffer, data: Float32Array, offset = 0): void {
     this.flush();
-    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(buf, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Copies `bytes` from one buffer to another, in order with the recorded dispatches. */
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+  /** Copies `bytes` from one buffer to another (distinct ones), in order with the recorded dispatches. */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
     if (bytes === 0) return;
+    this.encoderOutsidePass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, Math.ceil(bytes / 4) * 4);
+  }
+
+  /** Zeroes `bytes` of a buffer from a byte offset (multiples of 4), in order with the dispatches. */
+  clear(buf: GPUBuffer, offset: number, bytes: number): void {
+    if (bytes === 0) return;
+    this.encoderOutsidePass().clearBuffer(buf, offset, bytes);
+  }
+
+  private encoderOutsidePass(): GPUCommandEncoder {
     this.pass?.end();
     this.pass = null;
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 4) * 4);
+    return this.encoder;
   }
 
-  /** Copies the first `bytes` of a buffer back to the host. */
-  async read(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+  /** Copies `bytes` of a buffer from a byte offset back to the host. */
+  async read(buf: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const staging = this.device.createBuffer({
       size,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    this.pass?.end();
-    this.pass = null;
-    this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(buf, 0, staging, 0, Math.min(size, buf.size));
+    this.encoderOutsidePass().copyBufferToBuffer(buf, offset, staging, 0, Math.min(size, buf.size - offset));
     this.flush();
     await staging.mapAsync(GPUMapMode.READ);
     this.throwGpuError();

@@ -1,31 +1,56 @@
-// kernels/adam.wgsl: one Adam step in place on a parameter and its two moments.
+// kernels/adam.wgsl: one Adam step in place on tensors listed in a span table (one launch for many).
 import type { Tensor } from '../tensor.ts';
-import { declareKernel, type ParamValues } from './declare.ts';
+import { declareKernel, wgslConst } from './declare.ts';
+
+/** Tensors one launch updates. */
+export const ADAM_MAX_TENSORS = wgslConst('adam', 'MAX_TENSORS');
 
 const ADAM = declareKernel({
   name: 'adam',
   files: ['adam'],
-  params: {
-    n: 'u32',
-    step_size: 'f32',
-    one_minus_beta1: 'f32',
-    beta2: 'f32',
-    one_minus_beta2: 'f32',
-    eps: 'f32',
-    weight_decay: 'f32',
-    bc2_sqrt: 'f32',
-  },
+  params: { count: 'u32', spans: 'u32x512', rates: 'f32x512', decay: 'f32x512' },
   entries: { adam: ['param', 'grad', 'exp_avg', 'exp_avg_sq'] },
 });
 
-export type AdamParams = Omit<ParamValues<typeof ADAM.decl.params>, 'n'>;
+/** One tensor's hyperparameters (the host folds the bias corrections into step_size and bc2_sqrt). */
+export interface AdamParams {
+  step_size: number;
+  one_minus_beta1: number;
+  beta2: number;
+  one_minus_beta2: number;
+  eps: number;
+  weight_decay: number;
+  bc2_sqrt: number;
+}
 
-/** param, m, v updated in place from grad (the host folds the bias corrections into p). */
-export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, p: AdamParams): void {
-  if (param.size === 0) return;
+/** A tensor at elements [offset, offset + n) of the four buffers, with its hyperparameters. */
+export interface AdamSpan extends AdamParams {
+  offset: number;
+  n: number;
+}
+
+/**
+ * param, m, v updated in place from grad over each span (sorted by offset, disjoint, at most
+ * ADAM_MAX_TENSORS of them): one launch.
+ */
+export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, spans: AdamSpan[]): void {
+  const live = spans.filter((s) => s.n > 0);
+  if (live.length === 0) return;
+  if (live.length > ADAM_MAX_TENSORS)
+    throw new Error(`adam: ${live.length} tensors in one launch, at most ${ADAM_MAX_TENSORS}`);
+  for (let i = 1; i < live.length; i++) {
+    if (live[i].offset < live[i - 1].offset + live[i - 1].n)
+      throw new Error('adam: spans overlap or are unsorted');
+  }
+  const last = live[live.length - 1];
   ADAM.run('adam', {
-    params: { n: param.size, ...p },
+    params: {
+      count: live.length,
+      spans: live.flatMap((s) => [s.offset, s.n, 0, 0]),
+      rates: live.flatMap((s) => [s.step_size, s.bc2_sqrt, s.one_minus_beta1, s.beta2]),
+      decay: live.flatMap((s) => [s.one_minus_beta2, s.eps, s.weight_decay, 0]),
+    },
     bind: { param, grad, exp_avg: m, exp_avg_sq: v },
-    threads: param.size,
+    threads: last.offset + last.n,
   });
 }

@@ -3,10 +3,11 @@
 // conv, forward and backward: forward (conv y, convT dx), dgrad (conv dx, convT y, all stride phases
 // in one launch), wgrad (both weight gradients, split-K). The zero padding is never copied: the hooks
 // give each read's position and the GEMM body zeroes those outside the operand. No gradient is recorded.
+import { rt } from '../gpu/runtime.ts';
 import { Tensor } from '../tensor.ts';
 import { declareKernel, type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
 import { type GemmBody, gemmGrid, gemmTile, perBody } from './gemm.ts';
-import { REDUCE_SUM, reduce } from './reduce.ts';
+import { REDUCE_SUM, reduce, sumPair } from './reduce.ts';
 
 /** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
 export interface ConvGeom {
@@ -75,7 +76,7 @@ const FORWARD = perBody((b) =>
 const DGRAD = perBody((b) =>
   declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
 );
-const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out'] }, b)));
+const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out', 'out2'] }, b)));
 
 /** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
 const MAX_PHASES = 16;
@@ -249,8 +250,49 @@ export function convDgrad(
 
 /** dW = sum over positions of dy x im2col(x), split-K, then a sum of the splits. */
 export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = null, into?: Tensor): Tensor {
+  return wgrad(x, dy, g, act, into, null)[0];
+}
+
+/**
+ * Whether convWgradBias applies: every window corner (oh*sh, ow*sw) lies inside x, where the extra
+ * column of ones is read (true unless the padding is wider than the kernel reaches).
+ */
+export function wgradTakesBias(g: ConvGeom): boolean {
+  return (g.OH - 1) * g.sh < g.H && (g.OW - 1) * g.sw < g.W;
+}
+
+/**
+ * convWgrad and the bias gradient db[k] = sum of dy[., k, ., .] from the same launch (one more GEMM
+ * column, of ones), the split-K partials of both summed by one more; each added into its `into` when
+ * given. Needs wgradTakesBias(g).
+ */
+export function convWgradBias(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeom,
+  act: InputAct = null,
+  into?: Tensor,
+  biasInto?: Tensor,
+): [Tensor, Tensor] {
+  if (!wgradTakesBias(g)) throw new Error('convWgradBias: a window corner lies outside the input');
+  const [dw, db] = wgrad(x, dy, g, act, into, { into: biasInto });
+  return [dw, db!];
+}
+
+/** A buffer bound where a launch binds nothing (conv_wgrad's out2 without a bias). */
+let unbound: GPUBuffer | null = null;
+
+function wgrad(
+  x: Tensor,
+  dy: Tensor,
+  g: ConvGeom,
+  act: InputAct,
+  into: Tensor | undefined,
+  bias: { into?: Tensor } | null,
+): [Tensor, Tensor | null] {
   const M = g.K;
-  const N = g.C * g.KH * g.KW;
+  const taps = g.C * g.KH * g.KW;
+  const N = taps + (bias ? 1 : 0);
   const depth = g.N * g.OH * g.OW;
   const tile = gemmTile();
   const tiles = Math.ceil(M / (tile.WG_Y * tile.TM)) * Math.ceil(N / (tile.WG_X * tile.TN));
@@ -258,23 +300,33 @@ export function convWgrad(x: Tensor, dy: Tensor, g: ConvGeom, act: InputAct = nu
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
-  // One split writes the gradient (or adds it into `into`); several write partials, summed after.
-  const part = splits === 1 ? (into ?? Tensor.empty(shape)) : Tensor.empty([splits, ...shape]);
-  if (M * N === 0) return part;
+  // One split writes the gradients (or adds them into `into`); several write partials, summed after.
+  const db = bias ? (bias.into ?? Tensor.empty([g.K])) : null;
+  const direct = splits === 1 || db !== null;
+  const dw = into ?? (direct ? Tensor.empty(shape) : null);
+  const part = splits === 1 ? dw! : Tensor.empty([splits, M * N]);
+  if (M * taps === 0) {
+    if (part !== dw) part.dispose();
+    return [dw ?? Tensor.empty(shape), db];
+  }
+  const accumulate = splits === 1 ? (into ? 1 : 0) | (bias?.into ? 2 : 0) : 0;
+  unbound ??= rt().pool.acquire(16);
   WGRAD[tile.body].run('gemm', {
-    params: params(g, false, { chunk, splits, ...actParams(act), accumulate: splits === 1 && into ? 1 : 0 }),
-    bind: { in1: x, in2: dy, out: part },
+    params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
+    bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
     workgroups: gemmGrid(tile, M, N, splits),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
-  if (splits === 1) return part;
-  if (into) {
-    reduce(part, [0], REDUCE_SUM, 1, into);
+  if (splits === 1) return [dw!, db];
+  if (db) sumPair(part, dw!, db, { a: !!into, b: !!bias?.into });
+  else if (into) reduce(part, [0], REDUCE_SUM, 1, into);
+  else {
+    const s = reduce(part, [0], REDUCE_SUM);
     part.dispose();
-    return into;
+    const r = s.view(shape);
+    s.dispose();
+    return [r, null];
   }
-  const s = reduce(part, [0], REDUCE_SUM);
-  const dw = s.view(shape);
-  for (const t of [s, part]) t.dispose();
-  return dw;
+  part.dispose();
+  return [dw!, db];
 }

@@ -17,8 +17,8 @@ export type ParamSpec = Record<string, FieldType>;
 type FieldValue<T> = T extends Scalar ? number : readonly number[];
 export type ParamValues<P extends ParamSpec> = { [K in keyof P]: FieldValue<P[K]> };
 
-/** Anything bound as a storage buffer: a GPUBuffer, or a tensor (its buffer). */
-export type Bindable = GPUBuffer | { readonly buffer: GPUBuffer };
+/** Anything bound as a storage buffer: a GPUBuffer, or a tensor (its buffer or region). */
+export type Bindable = GPUBuffer | { readonly binding: GPUBufferBinding };
 
 export interface KernelDeclaration<P extends ParamSpec, E extends Record<string, readonly string[]>, C> {
   /** Shown in profiles and errors. */
@@ -173,10 +173,10 @@ export class Kernel<
   /** Records one dispatch of `entry` into the runtime's open pass. */
   run<K extends keyof E & string>(entry: K, l: Launch<P, E[K][number], C>): void {
     const r = rt();
-    const bindings: (GPUBuffer | undefined)[] = [];
+    const bindings: (GPUBufferBinding | undefined)[] = [];
     for (const [slot, name] of this.slots[entry]) {
       const b = (l.bind as Record<string, Bindable>)[name];
-      bindings[slot - 1] = 'buffer' in b ? b.buffer : b;
+      bindings[slot - 1] = 'binding' in b ? b.binding : { buffer: b };
     }
     let workgroups = l.workgroups;
     if (!workgroups && l.threads !== undefined) {

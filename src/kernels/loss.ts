@@ -8,26 +8,43 @@ export const LOSS_L1 = wgslConst('loss', 'LOSS_L1');
 const LOSS = declareKernel({
   name: 'loss',
   files: ['loss'],
-  params: { n: 'u32', kind: 'u32', has_target: 'u32', negate: 'u32', value: 'f32', scale: 'f32' },
+  params: {
+    n: 'u32',
+    kind: 'u32',
+    has_target: 'u32',
+    negate: 'u32',
+    value: 'f32',
+    scale: 'f32',
+    split: 'u32',
+    value2: 'f32',
+  },
   entries: { loss_forward: ['x', 'y', 'out'], loss_backward: ['x', 'y', 'g', 'out'] },
 });
 
-/** y: a tensor of x's size, or a number. */
-function params(kind: number, x: Tensor, y: Tensor | number, negate = false) {
+/**
+ * A target: a tensor of x's size, a number, or two numbers for the first and second half of x's
+ * elements (then the loss is the sum of the two halves' means).
+ */
+export type LossTarget = Tensor | number | [number, number];
+
+function params(kind: number, x: Tensor, y: LossTarget, negate = false) {
   const n = x.size;
   const tensorY = y instanceof Tensor;
+  const halves = Array.isArray(y);
   return {
     n,
     kind,
     has_target: tensorY ? 1 : 0,
     negate: negate ? 1 : 0,
-    value: tensorY ? 0 : y,
-    scale: n > 0 ? 1 / n : 0,
+    value: tensorY ? 0 : halves ? y[0] : y,
+    value2: halves ? y[1] : 0,
+    split: halves ? n / 2 : n,
+    scale: n > 0 ? (halves ? 2 : 1) / n : 0,
   };
 }
 
-/** mean f(x - y) as a one-element tensor of shape []. */
-export function pointLoss(kind: number, x: Tensor, y: Tensor | number): Tensor {
+/** mean f(x - y) as a one-element tensor of shape [] (two targets: the sum of the halves' means). */
+export function pointLoss(kind: number, x: Tensor, y: LossTarget): Tensor {
   const out = Tensor.empty([]);
   const yb = y instanceof Tensor ? y : x;
   LOSS.run('loss_forward', { params: params(kind, x, y), bind: { x, y: yb, out }, workgroups: [1] });
@@ -35,13 +52,7 @@ export function pointLoss(kind: number, x: Tensor, y: Tensor | number): Tensor {
 }
 
 /** d mean f(x - y) / dx times the loss gradient g (negated: / dy). */
-export function pointLossGrad(
-  kind: number,
-  x: Tensor,
-  y: Tensor | number,
-  g: Tensor,
-  negate: boolean,
-): Tensor {
+export function pointLossGrad(kind: number, x: Tensor, y: LossTarget, g: Tensor, negate: boolean): Tensor {
   const out = Tensor.empty(x.shape);
   if (out.size === 0) return out;
   const yb = y instanceof Tensor ? y : x;

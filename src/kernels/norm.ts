@@ -5,7 +5,7 @@ import { declareKernel } from './declare.ts';
 const NORM = declareKernel({
   name: 'norm',
   files: ['norm'],
-  params: { rows: 'u32', L: 'u32', C: 'u32', affine: 'u32', eps: 'f32' },
+  params: { rows: 'u32', L: 'u32', C: 'u32', affine: 'u32', eps: 'f32', accumulate: 'u32' },
   entries: {
     instnorm_forward: ['x', 'gamma', 'beta', 'out', 'stats'],
     instnorm_backward: ['x', 'gy', 'gamma', 'out', 'stats'],
@@ -22,7 +22,14 @@ interface Planes {
   beta: Tensor | null;
 }
 
-const params = (p: Planes) => ({ rows: p.rows, L: p.L, C: p.C, affine: p.gamma ? 1 : 0, eps: p.eps });
+const params = (p: Planes, accumulate = false) => ({
+  rows: p.rows,
+  L: p.L,
+  C: p.C,
+  affine: p.gamma ? 1 : 0,
+  eps: p.eps,
+  accumulate: accumulate ? 1 : 0,
+});
 
 /** y = instance_norm(x) (affine when gamma and beta are given); stats [rows, 2] = (mean, 1/std). */
 export function instanceNormForward(x: Tensor, y: Tensor, stats: Tensor, p: Planes): void {
@@ -33,8 +40,15 @@ export function instanceNormForward(x: Tensor, y: Tensor, stats: Tensor, p: Plan
 }
 
 /** dx of instance_norm from the upstream gradient gy and the saved statistics. */
-export function instanceNormBackward(x: Tensor, gy: Tensor, dx: Tensor, stats: Tensor, p: Planes): void {
+export function instanceNormBackward(
+  x: Tensor,
+  gy: Tensor,
+  dx: Tensor,
+  stats: Tensor,
+  p: Planes,
+  accumulate = false,
+): void {
   if (p.rows * p.L === 0) return;
   const bind = { x, gy, gamma: p.gamma ?? x, out: dx, stats };
-  NORM.run('instnorm_backward', { params: params(p), bind, groups: p.rows });
+  NORM.run('instnorm_backward', { params: params(p, accumulate), bind, groups: p.rows });
 }

@@ -10,8 +10,21 @@ export const REDUCE_MAX = wgslConst('reduce', 'REDUCE_MAX');
 const REDUCE = declareKernel({
   name: 'reduce',
   files: ['reduce'],
-  params: { outer: 'u32', red: 'u32', inner: 'u32', op: 'u32', scale: 'f32', accumulate: 'u32' },
-  entries: { reduce_wide: ['x', 'out'], reduce_narrow: ['x', 'out'], reduce_ends: ['x', 'out'] },
+  params: {
+    outer: 'u32',
+    red: 'u32',
+    inner: 'u32',
+    op: 'u32',
+    scale: 'f32',
+    accumulate: 'u32',
+    split: 'u32',
+  },
+  entries: {
+    reduce_wide: ['x', 'out'],
+    reduce_narrow: ['x', 'out'],
+    reduce_ends: ['x', 'out'],
+    reduce_pair: ['x', 'out', 'out2'],
+  },
 });
 
 const prod = (v: Shape) => v.reduce((a, b) => a * b, 1);
@@ -27,7 +40,7 @@ function reduceRun(x: Tensor, first: number, last: number, op: number, scale: nu
   if (n > 0) {
     // Long reductions with few outputs: a workgroup per output; otherwise a thread per output.
     const wide = red > 64 && n < 65536;
-    const params = { outer, red, inner, op, scale, accumulate: into ? 1 : 0 };
+    const params = { outer, red, inner, op, scale, accumulate: into ? 1 : 0, split: 0 };
     if (wide) REDUCE.run('reduce_wide', { params, bind: { x, out }, groups: n });
     else REDUCE.run('reduce_narrow', { params, bind: { x, out }, threads: n });
   }
@@ -58,7 +71,7 @@ export function reduce(x: Tensor, axes: number[], op: number, scale = 1, into?: 
     const out = into ?? Tensor.empty(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
     if (inner > 0) {
       REDUCE.run('reduce_ends', {
-        params: { outer, red, inner, op, scale, accumulate: into ? 1 : 0 },
+        params: { outer, red, inner, op, scale, accumulate: into ? 1 : 0, split: 0 },
         bind: { x, out },
         groups: inner,
       });
@@ -75,6 +88,30 @@ export function reduce(x: Tensor, axes: number[], op: number, scale = 1, into?: 
     cur = next;
   });
   return cur;
+}
+
+/**
+ * The sum over the leading axis of x [R, n1 + n2], split into two tensors: the first n1 sums go to
+ * `a`, the rest to `b` (each added in place when its flag says so). One launch: a weight gradient's
+ * split-K partials and its bias gradient's together.
+ */
+export function sumPair(x: Tensor, a: Tensor, b: Tensor, accumulate: { a: boolean; b: boolean }): void {
+  const [red, inner] = x.shape;
+  if (inner !== a.size + b.size) throw new Error(`sumPair: ${inner} columns for ${a.size} + ${b.size}`);
+  if (inner === 0) return;
+  REDUCE.run('reduce_pair', {
+    params: {
+      outer: 1,
+      red,
+      inner,
+      op: REDUCE_SUM,
+      scale: 1,
+      accumulate: (accumulate.a ? 1 : 0) | (accumulate.b ? 2 : 0),
+      split: a.size,
+    },
+    bind: { x, out: a, out2: b },
+    threads: inner,
+  });
 }
 
 /** Sums a broadcast gradient back to the shape of the operand it came from (g itself if equal). */

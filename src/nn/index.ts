@@ -14,7 +14,15 @@ export {
   Sigmoid,
   Tanh,
 } from './layers.ts';
-export { bceWithLogitsLoss, type GanMode, ganLoss, klLoss, l1Loss, mseLoss } from './losses.ts';
+export {
+  bceWithLogitsLoss,
+  type GanMode,
+  ganLoss,
+  ganLossHalves,
+  klLoss,
+  l1Loss,
+  mseLoss,
+} from './losses.ts';
 export {
   type AnyModule,
   type HostTensor,

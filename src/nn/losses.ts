@@ -1,7 +1,8 @@
 // Losses, composed from differentiable ops so their gradients come from autograd.
 // Targets may be tensors (broadcast against the prediction) or numbers.
 import '../methods.ts';
-import { l1LossFused, mseLossFused } from '../ops/loss.ts';
+import { l1LossFused, mseLossFused, mseLossHalves } from '../ops/loss.ts';
+import { narrow } from '../ops/shape.ts';
 import type { Tensor } from '../tensor.ts';
 
 /** Whether a target can take the fused single-launch path: a number or a tensor of x's shape. */
@@ -44,6 +45,31 @@ export function ganLoss(outputs: Tensor | Tensor[], targetIsReal: boolean, mode:
   let total = f(list[0], target);
   for (let i = 1; i < list.length; i++) total = total.add(f(list[i], target));
   return total;
+}
+
+/**
+ * ganLoss(fakes, false) + ganLoss(reals, true) for outputs of a discriminator run once on a batch of
+ * fakes followed by as many reals (dimension 0): lsgan in one loss launch per output.
+ */
+export function ganLossHalves(outputs: Tensor[], mode: GanMode = 'lsgan'): Tensor {
+  if (outputs.length === 0) throw new Error('ganLossHalves: no discriminator outputs');
+  if (mode === 'lsgan') {
+    let total = mseLossHalves(outputs[0], 0, 1);
+    for (let i = 1; i < outputs.length; i++) total = total.add(mseLossHalves(outputs[i], 0, 1));
+    return total;
+  }
+  const half = (o: Tensor, k: number) => narrow(o, 0, (k * o.shape[0]) / 2, o.shape[0] / 2);
+  return ganLoss(
+    outputs.map((o) => half(o, 0)),
+    false,
+    mode,
+  ).add(
+    ganLoss(
+      outputs.map((o) => half(o, 1)),
+      true,
+      mode,
+    ),
+  );
 }
 
 /** KL(N(mu, exp(logvar)) || N(0, 1)) summed over every element: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)). */

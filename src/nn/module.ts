@@ -245,7 +245,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       for (const [name, target] of Object.entries(own)) {
         const v = Object.hasOwn(dict, name) ? dict[name] : undefined;
         if (v === undefined) continue; // missing (strict: false)
-        if (v instanceof Tensor && v.buffer === target.buffer) continue; // its own values (a view)
+        if (v instanceof Tensor && v.sameStorage(target)) continue; // its own values (a view)
         target.assign(v instanceof Tensor ? v : v.data);
       }
     });

@@ -2,7 +2,17 @@
 // launchers that serve both (forward, dgrad, wgrad) are in src/kernels/conv.ts.
 
 import { record } from '../autograd.ts';
-import { ACT_A, ACT_B, ACT_GRAD, type ConvGeom, convDgrad, convForward, convWgrad } from '../kernels/conv.ts';
+import {
+  ACT_A,
+  ACT_B,
+  ACT_GRAD,
+  type ConvGeom,
+  convDgrad,
+  convForward,
+  convWgrad,
+  convWgradBias,
+  wgradTakesBias,
+} from '../kernels/conv.ts';
 import { REDUCE_SUM, reduce } from '../kernels/reduce.ts';
 import { fmt, type Pair, pair } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
@@ -89,11 +99,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const act = (where: number) => (slope === undefined ? null : { slope, where, x });
   const y = convForward(x, weight, bias ?? null, g, act(ACT_B));
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record(y, inputs, (gy, into) => [
-    x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD), into(0)) : null,
-    weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B), into(1)) : null,
-    bias?.requiresGrad ? biasGrad(gy, into(2)) : null,
-  ]);
+  return record(y, inputs, (gy, into) => {
+    const dx = x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD), into(0)) : null;
+    // The bias gradient from the weight gradient's launch (a column of ones) where it can be.
+    if (weight.requiresGrad && bias?.requiresGrad && wgradTakesBias(g))
+      return [dx, ...convWgradBias(x, gy, g, act(ACT_B), into(1), into(2))];
+    return [
+      dx,
+      weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B), into(1)) : null,
+      bias?.requiresGrad ? biasGrad(gy, into(2)) : null,
+    ];
+  });
 }
 
 /** PyTorch's F.conv_transpose2d: x [N, in, H, W], weight [in, out, KH, KW], bias [out]. */

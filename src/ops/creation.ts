@@ -18,7 +18,7 @@ export function tensor(values: ArrayLike<number>, shape?: Shape, opts: TensorOpt
   }
   const data = values instanceof Float32Array ? values : Float32Array.from(values);
   const t = Tensor.empty(s);
-  if (t.size > 0) rt().upload(t.buffer, data);
+  if (t.size > 0) rt().upload(t.buffer, data, t.byteOffset);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;
 }

@@ -22,6 +22,17 @@ export function mseLossFused(x: Tensor, y: Tensor | number): Tensor {
   return fused('mseLoss', LOSS_MSE, x, y);
 }
 
+/**
+ * mean (x[:h] - a)^2 + mean (x[h:] - b)^2 over the two halves of dimension 0 (one launch each way):
+ * a GAN loss of a discriminator run once on fakes (first half) and reals.
+ */
+export function mseLossHalves(x: Tensor, a: number, b: number): Tensor {
+  if (x.ndim === 0 || x.shape[0] % 2 !== 0)
+    throw new Error(`mseLossHalves: dimension 0 of ${fmt(x.shape)} must be even`);
+  const out = pointLoss(LOSS_MSE, x, [a, b]);
+  return record(out, [x], (g) => [pointLossGrad(LOSS_MSE, x, [a, b], g, false)]);
+}
+
 /** mean |x - y| over every element, y of x's shape or a number (one launch each way). */
 export function l1LossFused(x: Tensor, y: Tensor | number): Tensor {
   return fused('l1Loss', LOSS_L1, x, y);

@@ -47,11 +47,13 @@ export function instanceNorm2d(x: Tensor, opts: InstanceNormOpts = {}): Tensor {
   return record(
     y,
     inputs,
-    (g) => {
+    (g, into) => {
       const res: (Tensor | null)[] = [null, null, null];
       if (x.requiresGrad) {
-        const dx = Tensor.empty(x.shape);
-        instanceNormBackward(x, g, dx, stats, planes);
+        // Added in place into a gradient x already has, when offered.
+        const target = into(0);
+        const dx = target ?? Tensor.empty(x.shape);
+        instanceNormBackward(x, g, dx, stats, planes, !!target);
         res[0] = dx;
       }
       if (weight && bias && (weight.requiresGrad || bias.requiresGrad)) {

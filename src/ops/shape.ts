@@ -2,9 +2,9 @@
 // the one strided-copy kernel in kernels/layout.wgsl (src/kernels/layout.ts), and each one's backward
 // is another of them.
 import { record } from '../autograd.ts';
-import { fill } from '../kernels/elementwise.ts';
+import { concatJoin, concatSplit } from '../kernels/concat.ts';
 import { broadcastTo, padGather, stridedCopy } from '../kernels/layout.ts';
-import { sumTo } from '../kernels/reduce.ts';
+import { REDUCE_SUM, reduce, sumTo } from '../kernels/reduce.ts';
 import { axis, checkShape, fmt, MAX_RANK, numel, type Shape, stridesOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 
@@ -109,20 +109,13 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return slice(x, starts, ends);
 }
 
-/** A tensor of `shape` filled with `value`, with x written at offset `at`. */
+/** A tensor of `shape` filled with `value`, with x written at offset `at` (one gather). */
 function embed(x: Tensor, shape: Shape, at: number[], value: number): Tensor {
-  const out = fill(shape, value);
-  const os = stridesOf(shape);
-  stridedCopy(
+  return padGather(
     x,
-    out,
-    x.shape,
-    stridesOf(x.shape),
-    0,
-    os,
-    at.reduce((a, s, i) => a + s * os[i], 0),
+    shape.map((d, i) => [at[i], d - at[i] - x.shape[i]] as [number, number]),
+    value,
   );
-  return out;
 }
 
 /** Constant padding; pads[i] = [before, after] for dimension i (one pair per dimension). One gather. */
@@ -147,7 +140,7 @@ export function pad(x: Tensor, pads: [number, number][], value = 0): Tensor {
   ]);
 }
 
-/** Tensors joined along an existing dimension. */
+/** Tensors joined along an existing dimension (one launch per 4 of them, and one back). */
 export function concat(xs: Tensor[], dim = 0): Tensor {
   if (xs.length === 0) throw new Error('concat: no tensors given');
   const rank = xs[0].ndim;
@@ -157,20 +150,74 @@ export function concat(xs: Tensor[], dim = 0): Tensor {
       throw new Error(`concat: shapes ${fmt(xs[0].shape)} and ${fmt(t.shape)} differ outside dimension ${k}`);
     }
   }
-  const shape = [...xs[0].shape];
+  return joined(xs, k, xs[0].shape, false);
+}
+
+/**
+ * concat along dim of x-like tensors and tensors of size 1 in every dimension after dim, which repeat
+ * there: concatExpand([x [N, C, H, W], z [N, nz, 1, 1]], 1) is concat([x, expand(z, [N, nz, H, W])], 1)
+ * without the expanded copy (one launch); the gradient of a repeated input is summed back over them.
+ */
+export function concatExpand(xs: Tensor[], dim: number): Tensor {
+  if (xs.length === 0) throw new Error('concatExpand: no tensors given');
+  const rank = xs[0].ndim;
+  const k = axis('concatExpand', dim, rank);
+  const full = xs.find((t) => t.shape.slice(k + 1).some((d) => d !== 1)) ?? xs[0];
+  for (const t of xs) {
+    const ok =
+      t.ndim === rank &&
+      t.shape.every(
+        (d, i) => i === k || d === full.shape[i] || (i > k && t.shape.slice(k + 1).every((e) => e === 1)),
+      );
+    if (!ok)
+      throw new Error(
+        `concatExpand: ${fmt(t.shape)} does not broadcast to ${fmt(full.shape)} outside dimension ${k}`,
+      );
+  }
+  return joined(xs, k, full.shape, true);
+}
+
+/** concat / concatExpand: the output of `like`'s shape outside k, one join forward, one split back. */
+function joined(xs: Tensor[], k: number, like: Shape, expand: boolean): Tensor {
+  const shape = [...like];
   shape[k] = xs.reduce((a, t) => a + t.shape[k], 0);
   const out = Tensor.empty(shape);
-  const os = stridesOf(shape);
-  const offsets: number[] = [];
+  const inner = numel(shape.slice(k + 1));
+  const geom = { along: shape[k], inner, n: out.size };
   let off = 0;
-  for (const t of xs) {
-    offsets.push(off);
-    stridedCopy(t, out, t.shape, stridesOf(t.shape), 0, os, off * os[k]);
+  const parts = xs.map((t) => {
+    const part = {
+      start: off,
+      rows: t.shape[k],
+      bcastInner: expand && inner > 1 && numel(t.shape.slice(k + 1)) === 1,
+    };
     off += t.shape[k];
-  }
-  return record(out, xs, (g) =>
-    xs.map((t, i) => (t.requiresGrad ? narrow(g, k, offsets[i], t.shape[k]) : null)),
-  );
+    return { t, part };
+  });
+  concatJoin(parts, out, geom);
+  return record(out, xs, (g, into) => {
+    // A repeated part's gradient is split out dense, then summed over the repeats (into its target).
+    const grads = parts.map(({ t, part }, i) => {
+      if (!t.requiresGrad) return { grad: null, accumulate: false, part };
+      if (part.bcastInner) {
+        return {
+          grad: Tensor.empty([...t.shape.slice(0, k + 1), ...shape.slice(k + 1)]),
+          accumulate: false,
+          part,
+        };
+      }
+      const target = into(i);
+      return { grad: target ?? Tensor.empty(t.shape), accumulate: !!target, part };
+    });
+    concatSplit(g, grads, geom);
+    const trailing = shape.slice(k + 1).map((_, j) => k + 1 + j);
+    return grads.map(({ grad, part }, i) => {
+      if (!grad || !part.bcastInner) return grad;
+      const r = reduce(grad, trailing, REDUCE_SUM, 1, into(i));
+      grad.dispose();
+      return r;
+    });
+  });
 }
 
 /** Tensors of one shape joined along a new dimension. */

@@ -1,11 +1,14 @@
 // Adam, exactly as torch.optim.Adam (amsgrad=False, maximize=False): the update runs in
-// kernels/adam.wgsl, in place on each parameter and its moment buffers, with no readback.
-import { adamStep } from '../kernels/adam.ts';
+// kernels/adam.wgsl, in place on the parameters and their moment buffers, with no readback. The
+// parameters are packed (src/optim/pack.ts), so one launch updates up to 128 of them.
+import { rt } from '../gpu/runtime.ts';
+import { ADAM_MAX_TENSORS, type AdamSpan, adamStep } from '../kernels/adam.ts';
 import { checkStateDict, type StateValue, throwLoadProblems } from '../nn/state-dict.ts';
 import { zeros } from '../ops/creation.ts';
 import { keep } from '../scope.ts';
 import { fmt, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
+import { ParamPack, packable, packRuns } from './pack.ts';
 
 /** Adam hyperparameters, as torch.optim.Adam: lr, betas, eps, weightDecay. */
 export interface AdamOptions {
@@ -81,12 +84,15 @@ function isNamed(list: ParamList): list is [string, Tensor][] {
 }
 
 /**
- * torch.optim.Adam: `step()` updates every parameter with a gradient in place (one WGSL kernel per tensor);
- * `zeroGrad()`, `lr`, state dicts.
+ * torch.optim.Adam: `step()` updates every parameter with a gradient in place (one WGSL launch per
+ * pack of up to 128 parameters); `zeroGrad()`, `lr`, state dicts.
  */
 export class Adam {
   readonly paramGroups: ParamGroup[] = [];
   private readonly slots = new Map<Tensor, Slot>();
+  /** The packs holding the parameters (a parameter in none is updated on its own). */
+  private readonly packs: ParamPack[] = [];
+  private readonly packOf = new Map<Tensor, ParamPack>();
 
   constructor(params: ParamList | ParamGroupSpec[], opts: AdamOptions = {}) {
     checkOptions(opts, '');
@@ -128,6 +134,12 @@ export class Adam {
       this.paramGroups.push(group);
     });
     if (index === 0) throw new Error('Adam: got an empty parameter list');
+    const all = this.paramGroups.flatMap((g) => g.params).filter(packable);
+    for (const run of packRuns(all, ADAM_MAX_TENSORS, rt().maxBinding)) {
+      const pack = new ParamPack(run);
+      this.packs.push(pack);
+      for (const p of run) this.packOf.set(p, pack);
+    }
   }
 
   /** The learning rate of the first group. */
@@ -143,6 +155,7 @@ export class Adam {
 
   /** One update of every parameter that has a gradient (others are skipped, as torch). */
   step(): void {
+    const spans = new Map<ParamPack, AdamSpan[]>();
     for (const group of this.paramGroups) {
       const [beta1, beta2] = group.betas;
       group.params.forEach((p, i) => {
@@ -151,31 +164,48 @@ export class Adam {
         if (g.size !== p.size) {
           throw new Error(`Adam: gradient ${fmt(g.shape)} of parameter ${group.names[i]} ${fmt(p.shape)}`);
         }
+        const pack = this.packOf.get(p);
         let s = this.slots.get(p);
         if (!s) {
-          s = { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
+          s = pack
+            ? { step: 0, m: pack.zeroedRegion(pack.m, p), v: pack.zeroedRegion(pack.v, p) }
+            : { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
           this.slots.set(p, s);
         }
         s.step++;
         if (p.size === 0) return;
-        const stepSize = group.lr / (1 - beta1 ** s.step);
-        const bc2Sqrt = Math.sqrt(1 - beta2 ** s.step);
-        adamStep(p, g, s.m, s.v, {
-          step_size: stepSize,
+        const span: AdamSpan = {
+          offset: 0,
+          n: p.size,
+          step_size: group.lr / (1 - beta1 ** s.step),
           one_minus_beta1: 1 - beta1,
           beta2,
           one_minus_beta2: 1 - beta2,
           eps: group.eps,
           weight_decay: group.weightDecay,
-          bc2_sqrt: bc2Sqrt,
-        });
+          bc2_sqrt: Math.sqrt(1 - beta2 ** s.step),
+        };
+        if (!pack) {
+          adamStep(p, g, s.m, s.v, [span]);
+          return;
+        }
+        pack.gatherGrad(p);
+        span.offset = pack.offset(p);
+        let list = spans.get(pack);
+        if (!list) spans.set(pack, (list = []));
+        list.push(span);
       });
+    }
+    for (const [pack, list] of spans) {
+      list.sort((a, b) => a.offset - b.offset);
+      adamStep(pack.param, pack.grad, pack.m, pack.v, list);
     }
   }
 
-  /** Drops every parameter's gradient. */
+  /** Drops every parameter's gradient (packed ones get a zeroed slot for the next backward). */
   zeroGrad(): void {
     for (const g of this.paramGroups) for (const p of g.params) p.zeroGrad();
+    for (const pack of this.packs) pack.zeroGrads();
   }
 
   /** Hyperparameters, and per stepped parameter its step and the live moment tensors (not copies). */
@@ -262,7 +292,17 @@ export class Adam {
       return [p, { step: s.step, m, v }] as const;
     });
     this.disposeState();
-    for (const [p, slot] of fresh) this.slots.set(p, slot);
+    for (const [p, slot] of fresh) {
+      const pack = this.packOf.get(p);
+      if (pack) {
+        // Into the parameter's regions of the moment arenas.
+        const m = pack.zeroedRegion(pack.m, p).assign(slot.m);
+        const v = pack.zeroedRegion(pack.v, p).assign(slot.v);
+        slot.m.dispose();
+        slot.v.dispose();
+        this.slots.set(p, { step: slot.step, m, v });
+      } else this.slots.set(p, slot);
+    }
   }
 
   /** The step count of a parameter (0 before its first update). */
@@ -278,9 +318,12 @@ export class Adam {
     this.slots.clear();
   }
 
-  /** Frees the moment buffers (the parameters are not the optimizer's to free). */
+  /** Frees the moment buffers and arenas (the parameters, which hold their own arena, stay). */
   dispose(): void {
     this.disposeState();
+    for (const pack of this.packs) pack.dispose();
+    this.packs.length = 0;
+    this.packOf.clear();
   }
 }
 

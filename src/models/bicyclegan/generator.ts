@@ -20,7 +20,7 @@ import { Conv2d } from '../../nn/conv.ts';
 import { LeakyReLU, Sequential, Tanh } from '../../nn/layers.ts';
 import { Module } from '../../nn/module.ts';
 import { Dropout } from '../../nn/pool.ts';
-import { concat, expand } from '../../ops/shape.ts';
+import { concat, concatExpand } from '../../ops/shape.ts';
 import type { Tensor } from '../../tensor.ts';
 import {
   type NonLinearity,
@@ -50,16 +50,14 @@ export interface GeneratorOpts {
   whereAdd?: 'input' | 'all';
 }
 
-/** z [N, nz] tiled over an HxW map and appended to x's channels. */
+/**
+ * z [N, nz] (or [N, nz, 1, 1]) tiled over an HxW map and appended to x's channels (one launch: no
+ * tiled z image).
+ */
 export function catZ(x: Tensor, z: Tensor): Tensor {
-  const [N, , H, W] = x.shape;
-  const z4 = z.reshape([N, z.shape[1], 1, 1]);
-  const zImg = expand(z4, [N, z.shape[1], H, W]);
-  const out = concat([x, zImg], 1);
-  if (!out.requiresGrad) {
-    z4.dispose();
-    zImg.dispose();
-  }
+  const z4 = z.ndim === 4 ? z : z.reshape([x.shape[0], z.shape[1], 1, 1]);
+  const out = concatExpand([x, z4], 1);
+  if (!out.requiresGrad && z4 !== z) z4.dispose();
   return out;
 }
 
@@ -264,7 +262,14 @@ export class UnetGenerator extends Module<[Tensor, Tensor?]> {
         `UnetGenerator: z must be [${a.shape[0]}, ${nz}], got ${z ? `[${z.shape.join(', ')}]` : 'none'}`,
       );
     }
-    if (this.model instanceof UnetBlockWithZ) return this.model.call(a, z!);
+    if (this.model instanceof UnetBlockWithZ) {
+      // One [N, nz, 1, 1] view for every block: its gradient then sums in place across them.
+      if (nz === 0) return this.model.call(a, z!);
+      const z4 = z!.reshape([z!.shape[0], nz, 1, 1]);
+      const y = this.model.call(a, z4);
+      if (!y.requiresGrad) z4.dispose();
+      return y;
+    }
     const x = nz > 0 ? catZ(a, z!) : a;
     return (this.model as UnetBlock).call(x);
   }

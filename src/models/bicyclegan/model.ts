@@ -3,7 +3,7 @@
 // on the fakes made before G's step. Four Adam optimizers with the reference's linear LR decay.
 import { noGrad } from '../../autograd.ts';
 import { type InitType, initWeights } from '../../nn/init.ts';
-import { type GanMode, ganLoss, klLoss, l1Loss } from '../../nn/losses.ts';
+import { type GanMode, ganLoss, ganLossHalves, klLoss, l1Loss } from '../../nn/losses.ts';
 import type { AnyModule } from '../../nn/module.ts';
 import { checkFinite } from '../../nn/nonfinite.ts';
 import { full } from '../../ops/elementwise.ts';
@@ -235,9 +235,19 @@ export class BicycleGAN {
     const encoded = opts.noiseOnly ? null : this.encode(bEnc);
     const zEnc = encoded ? encoded.z : this.randomZ(half);
     const zRand = this.randomZ(half);
-    const fakeEnc = this.G.call(aEnc, zEnc);
-    // A_enc on purpose for the random branch too (the reference: more diverse).
-    const fakeRand = this.G.call(aEnc, zRand);
+    // A_enc on purpose for the random branch too (the reference: more diverse). Both codes go through
+    // G in one batch where that is the same as two passes (per-sample norms, no dropout).
+    let fakeEnc: Tensor;
+    let fakeRand: Tensor;
+    const batchG = !o.useDropout && o.norm !== 'batch';
+    if (batchG) {
+      const both = this.G.call(concat([aEnc, aEnc], 0), concat([zEnc, zRand], 0));
+      fakeEnc = both.narrow(0, 0, half);
+      fakeRand = both.narrow(0, half, half);
+    } else {
+      fakeEnc = this.G.call(aEnc, zEnc);
+      fakeRand = this.G.call(aEnc, zRand);
+    }
     const cond = (a: Tensor, b: Tensor) => (o.conditionalD ? concat([a, b], 1) : b);
     const fakeDataEnc = cond(aEnc, fakeEnc);
     const realDataEnc = cond(aEnc, bEnc);
@@ -263,8 +273,13 @@ export class BicycleGAN {
     if (mu2) {
       // E frozen: the z-loss gradient flows through E's ops into G, never into E's weights.
       setRequiresGrad([this.E], false);
+      // In the batched G, z_enc's half gets exactly zero z-loss gradient (every op is per sample):
+      // the sweep stops at z_enc instead of running E(B)'s backward on zeros.
+      const zEncGrad = zEnc.requiresGrad;
+      if (batchG) zEnc.requiresGrad = false;
       lossZ = l1Loss(mu2, zRand).mul(o.lambdaZ);
       lossZ.backward();
+      zEnc.requiresGrad = zEncGrad;
       setRequiresGrad([this.E], true);
     }
     this.optE.step();
@@ -274,7 +289,11 @@ export class BicycleGAN {
     setRequiresGrad([this.D, this.D2], true);
     const backwardD = (net: PatchDiscriminator, real: Tensor, fake: Tensor) => {
       const fakeD = fake.detach();
-      const loss = ganLoss(net.call(fakeD), false, o.ganMode).add(ganLoss(net.call(real), true, o.ganMode));
+      // Fakes and reals in one pass: with per-sample (or no) normalisation, the same as two passes.
+      const loss =
+        (o.normD ?? o.norm) !== 'batch' && fakeD.shape.every((d, i) => d === real.shape[i])
+          ? ganLossHalves(net.call(concat([fakeD, real], 0)), o.ganMode)
+          : ganLoss(net.call(fakeD), false, o.ganMode).add(ganLoss(net.call(real), true, o.ganMode));
       loss.backward();
       return loss;
     };
