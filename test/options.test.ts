@@ -42,6 +42,7 @@ const OLD_SYNTHETIC = {
     nef: 8,
     ndf: 8,
     norm: 'instance',
+    normE: 'none', // the synthetic preset (docs/RESULTS.md)
     nl: 'relu',
     useDropout: false,
     whereAdd: 'all',
@@ -54,10 +55,11 @@ const OLD_SYNTHETIC = {
     lambdaGAN: 1,
     lambdaGAN2: 1,
     lambdaZ: 0.5,
-    lambdaKL: 0.1, // the synthetic preset: 10x the reference (docs/RESULTS.md)
+    lambdaKL: 0.01,
     lr: 0.001,
     beta1: 0.5,
     initType: 'xavier',
+    initTypeE: 'kaiming', // the synthetic preset
     initGain: 0.02,
   },
   dataroot: 'data/synthetic-64',
@@ -81,10 +83,11 @@ const OLD_SYNTHETIC = {
   seed: 0,
   outputDir: 'runs/synthetic',
 };
+const { normE: _n, initTypeE: _i, ...OFFICIAL_MODEL } = OLD_SYNTHETIC.model;
 const OLD_EDGES2SHOES = {
   ...OLD_SYNTHETIC,
   model: {
-    ...OLD_SYNTHETIC.model,
+    ...OFFICIAL_MODEL,
     netG: 'unet_256',
     netE: 'resnet_256',
     netD: 'basic_256_multi',
