@@ -296,8 +296,8 @@ function wgrad(
   const depth = g.N * g.OH * g.OW;
   const tile = gemmTile();
   const tiles = Math.ceil(M / (tile.WG_Y * tile.TM)) * Math.ceil(N / (tile.WG_X * tile.TN));
-  // Enough splits to give the device ~2k workgroups, but never chunks under 256 positions.
-  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
+  // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
+  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(tile.fill / tiles)));
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
   // One split writes the gradients (or adds them into `into`); several write partials, summed after.
