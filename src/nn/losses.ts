@@ -1,6 +1,7 @@
 // Losses, composed from differentiable ops so their gradients come from autograd.
 // Targets may be tensors (broadcast against the prediction) or numbers.
 import '../methods.ts';
+import { gaussianKL } from '../ops/gaussian.ts';
 import { l1LossFused, mseLossFused, mseLossHalves } from '../ops/loss.ts';
 import { narrow } from '../ops/shape.ts';
 import type { Tensor } from '../tensor.ts';
@@ -74,5 +75,5 @@ export function ganLossHalves(outputs: Tensor[], mode: GanMode = 'lsgan'): Tenso
 
 /** KL(N(mu, exp(logvar)) || N(0, 1)) summed over every element: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)). */
 export function klLoss(mu: Tensor, logvar: Tensor): Tensor {
-  return logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum().mul(-0.5);
+  return gaussianKL(mu, logvar);
 }

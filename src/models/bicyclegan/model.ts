@@ -7,6 +7,7 @@ import { type GanMode, ganLoss, ganLossHalves, klLoss, l1Loss } from '../../nn/l
 import type { AnyModule } from '../../nn/module.ts';
 import { checkFinite } from '../../nn/nonfinite.ts';
 import { full } from '../../ops/elementwise.ts';
+import { reparameterize } from '../../ops/gaussian.ts';
 import { randn } from '../../ops/random.ts';
 import { concat, stack } from '../../ops/shape.ts';
 import { Adam } from '../../optim/adam.ts';
@@ -195,9 +196,7 @@ export class BicycleGAN {
   encode(b: Tensor): { z: Tensor; mu: Tensor; logvar: Tensor } {
     const { mu, logvar } = this.E.call(b);
     if (!logvar) throw new Error('BicycleGAN: the encoder must return logvar (vaeLike)');
-    const std = logvar.mul(0.5).exp();
-    const eps = randn(std.shape);
-    const z = eps.mul(std).add(mu);
+    const z = reparameterize(mu, logvar, randn(logvar.shape));
     return { z, mu, logvar };
   }
 
