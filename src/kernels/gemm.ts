@@ -76,11 +76,12 @@ const MATMUL = perBody((body) =>
       sab: 'u32',
       sam: 'u32',
       sak: 'u32',
+      has_bias: 'u32',
       sbb: 'u32',
       sbk: 'u32',
       sbn: 'u32',
     },
-    entries: { gemm: ['A', 'B', 'C'] },
+    entries: { gemm: ['A', 'B', 'C', 'bias'] },
     constants: ['WG_X', 'WG_Y'],
   }),
 );
@@ -93,7 +94,7 @@ export interface Operand {
   colStride: number;
 }
 
-/** out[b] = A[b] @ B[b] for dense out of shape [batches, M, N]. */
+/** out[b] = A[b] @ B[b] (+ bias[n] on every row) for dense out of shape [batches, M, N]. */
 export function gemm(
   a: Operand,
   b: Operand,
@@ -102,6 +103,7 @@ export function gemm(
   K: number,
   batches: number,
   out: Tensor,
+  bias: Tensor | null = null,
 ): void {
   if (M * N * batches === 0) return;
   const tile = gemmTile();
@@ -114,11 +116,12 @@ export function gemm(
       sab: a.batchStride,
       sam: a.rowStride,
       sak: a.colStride,
+      has_bias: bias ? 1 : 0,
       sbb: b.batchStride,
       sbk: b.rowStride,
       sbn: b.colStride,
     },
-    bind: { A: a.t, B: b.t, C: out },
+    bind: { A: a.t, B: b.t, C: out, bias: bias ?? a.t },
     workgroups: gemmGrid(tile, M, N, batches),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
