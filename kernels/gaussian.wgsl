@@ -1,7 +1,8 @@
 // The diagonal Gaussian N(mu, exp(logvar)) of a VAE encoder's code (BicycleGAN's E), one launch each:
-//   kl_forward       out[0] = -0.5 * sum(1 + logvar - mu^2 - exp(logvar)), KL(N(mu, exp(logvar)) ||
-//                    N(0, I)) over every element (one workgroup, a tree in workgroup memory)
-//   kl_backward      dmu = g[0] * mu, dlogvar = g[0] * (exp(logvar) - 1) / 2
+//   kl_forward       out[0] = weight * -0.5 * sum(1 + logvar - mu^2 - exp(logvar)), weight (a lambda)
+//                    times KL(N(mu, exp(logvar)) || N(0, I)) over every element (one workgroup, a tree
+//                    in workgroup memory)
+//   kl_backward      dmu = weight * g[0] * mu, dlogvar = weight * g[0] * (exp(logvar) - 1) / 2
 //   sample_forward   z = mu + eps * exp(logvar / 2) (the reparameterisation)
 //   sample_backward  dlogvar = g * eps * exp(logvar / 2) / 2 (dmu = g takes no launch)
 // They replace a dozen elementwise launches each way.
@@ -10,7 +11,7 @@
 // `write` bits (kl_backward): 1 = dmu, 2 = dlogvar; `accumulate` bits: add into what out (1) or out2 (2)
 // holds instead of overwriting it (a gradient summed in place).
 
-struct Params { n: u32, write: u32, accumulate: u32, pad0: u32 }
+struct Params { n: u32, write: u32, accumulate: u32, weight: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> mu: array<f32>;
@@ -36,7 +37,7 @@ fn kl_forward(@builtin(local_invocation_index) lid: u32) {
     if (lid < s) { partial[lid] += partial[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[0] = -0.5 * partial[0]; }
+  if (lid == 0u) { out[0] = -0.5 * p.weight * partial[0]; }
 }
 
 fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
@@ -45,7 +46,7 @@ fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 fn kl_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = index(gid, nwg);
   if (i >= p.n) { return; }
-  let gk = g[0];
+  let gk = p.weight * g[0];
   if ((p.write & 1u) != 0u) {
     let d = gk * mu[i];
     out[i] = select(d, out[i] + d, (p.accumulate & 1u) != 0u);

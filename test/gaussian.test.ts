@@ -29,11 +29,16 @@ test('reparameterize: mu + eps * exp(logvar / 2), forward and the gradients of m
   });
 });
 
-test('gaussianKL: the KL of N(mu, exp(logvar)) from N(0, I), forward and gradients', async () => {
+test('gaussianKL: the KL of N(mu, exp(logvar)) from N(0, I), weighted or not, forward and gradients', async () => {
   await checkOp({
     inputs: inputs().slice(0, 2),
     ref: ([mu, lv]) => nd([], [kl(mu, lv)]),
     gpu: ([mu, lv]) => T.gaussianKL(mu, lv),
+  });
+  await checkOp({
+    inputs: inputs().slice(0, 2),
+    ref: ([mu, lv]) => nd([], [0.01 * kl(mu, lv)]),
+    gpu: ([mu, lv]) => T.gaussianKL(mu, lv, 0.01),
   });
   assert.is(await T.gaussianKL(T.zeros([3, 5]), T.zeros([3, 5])).item(), 0, 'zero at the prior');
 });

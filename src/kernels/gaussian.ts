@@ -7,7 +7,7 @@ import { declareKernel } from './declare.ts';
 const GAUSSIAN = declareKernel({
   name: 'gaussian',
   files: ['gaussian'],
-  params: { n: 'u32', write: 'u32', accumulate: 'u32' },
+  params: { n: 'u32', write: 'u32', accumulate: 'u32', weight: 'f32' },
   entries: {
     kl_forward: ['mu', 'logvar', 'out'],
     kl_backward: ['mu', 'logvar', 'g', 'out', 'out2'],
@@ -23,11 +23,11 @@ function spare(i: number): GPUBuffer {
   return scratch[i];
 }
 
-/** -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) as a tensor of shape []. */
-export function klForward(mu: Tensor, logvar: Tensor): Tensor {
+/** weight * -0.5 * sum(1 + logvar - mu^2 - exp(logvar)) as a tensor of shape []. */
+export function klForward(mu: Tensor, logvar: Tensor, weight: number): Tensor {
   const out = Tensor.empty([]);
   GAUSSIAN.run('kl_forward', {
-    params: { n: mu.size, write: 0, accumulate: 0 },
+    params: { n: mu.size, write: 0, accumulate: 0, weight },
     bind: { mu, logvar, out },
     workgroups: [1],
   });
@@ -35,12 +35,13 @@ export function klForward(mu: Tensor, logvar: Tensor): Tensor {
 }
 
 /**
- * The KL term's gradients for its gradient g (shape []): dmu where wanted[0], dlogvar where
- * wanted[1] (null otherwise), each added into its `into` when given.
+ * The (weighted) KL term's gradients for its gradient g (shape []): dmu where wanted[0], dlogvar
+ * where wanted[1] (null otherwise), each added into its `into` when given.
  */
 export function klBackward(
   mu: Tensor,
   logvar: Tensor,
+  weight: number,
   g: Tensor,
   wanted: [boolean, boolean],
   into: [Tensor | undefined, Tensor | undefined],
@@ -52,6 +53,7 @@ export function klBackward(
         n: mu.size,
         write: (dmu ? 1 : 0) | (dlv ? 2 : 0),
         accumulate: (dmu && into[0] ? 1 : 0) | (dlv && into[1] ? 2 : 0),
+        weight,
       },
       bind: { mu, logvar, g, out: dmu ?? spare(0), out2: dlv ?? spare(1) },
       threads: mu.size,
@@ -65,7 +67,7 @@ export function sampleForward(mu: Tensor, logvar: Tensor, eps: Tensor): Tensor {
   const out = Tensor.empty(mu.shape);
   if (out.size > 0) {
     GAUSSIAN.run('sample_forward', {
-      params: { n: out.size, write: 0, accumulate: 0 },
+      params: { n: out.size, write: 0, accumulate: 0, weight: 1 },
       bind: { mu, logvar, eps, out },
       threads: out.size,
     });
@@ -78,7 +80,7 @@ export function sampleBackward(logvar: Tensor, eps: Tensor, g: Tensor, into?: Te
   const out = into ?? Tensor.empty(logvar.shape);
   if (out.size > 0) {
     GAUSSIAN.run('sample_backward', {
-      params: { n: out.size, write: 1, accumulate: into ? 1 : 0 },
+      params: { n: out.size, write: 1, accumulate: into ? 1 : 0, weight: 1 },
       bind: { logvar, eps, g, out },
       threads: out.size,
     });

@@ -18,12 +18,12 @@ function checkSame(op: string, names: string[], ts: Tensor[]): void {
 
 /**
  * KL(N(mu, exp(logvar)) || N(0, I)) summed over every element, -0.5 * sum(1 + logvar - mu^2 -
- * exp(logvar)), as a tensor of shape [].
+ * exp(logvar)), times `weight` (a lambda, in the same launch), as a tensor of shape [].
  */
-export function gaussianKL(mu: Tensor, logvar: Tensor): Tensor {
+export function gaussianKL(mu: Tensor, logvar: Tensor, weight = 1): Tensor {
   checkSame('gaussianKL', ['mu', 'logvar'], [mu, logvar]);
-  return record(klForward(mu, logvar), [mu, logvar], (g, into) =>
-    klBackward(mu, logvar, g, [mu.requiresGrad, logvar.requiresGrad], [into(0), into(1)]),
+  return record(klForward(mu, logvar, weight), [mu, logvar], (g, into) =>
+    klBackward(mu, logvar, weight, g, [mu.requiresGrad, logvar.requiresGrad], [into(0), into(1)]),
   );
 }
 

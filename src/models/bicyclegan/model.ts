@@ -268,12 +268,12 @@ export class BicycleGAN {
     this.optG.zeroGrad();
     const zero = () => full([], 0);
     const lossGGAN =
-      o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode).mul(o.lambdaGAN) : zero();
+      o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode, o.lambdaGAN) : zero();
     const lossGGAN2 =
-      o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode).mul(o.lambdaGAN2) : zero();
-    const lossKL = encoded && o.lambdaKL > 0 ? klLoss(encoded.mu, encoded.logvar).mul(o.lambdaKL) : zero();
-    const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc).mul(o.lambdaL1) : zero();
-    const lossZ = mu2 ? l1Loss(mu2, zRand).mul(o.lambdaZ) : zero();
+      o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode, o.lambdaGAN2) : zero();
+    const lossKL = encoded && o.lambdaKL > 0 ? klLoss(encoded.mu, encoded.logvar, o.lambdaKL) : zero();
+    const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc, o.lambdaL1) : zero();
+    const lossZ = mu2 ? l1Loss(mu2, zRand, o.lambdaZ) : zero();
     // The reference's two backwards (G's losses, then the z-loss with E frozen) sum into the same
     // gradients: one sweep of their sum runs G's backward once.
     const lossGE = lossGGAN.add(lossGGAN2).add(lossL1).add(lossKL).add(lossZ);
