@@ -24,8 +24,9 @@ struct Params {
   // A fused input activation (leaky ReLU, slope in_slope; ReLU: 0): where it applies, ACT_* bits.
   in_act: u32, in_slope: f32,
   // accumulate bit 0: the output is added to what the buffer holds (a gradient summed in place);
-  // bit 1: likewise for out2 (conv_wgrad's bias gradient).
-  accumulate: u32, pad7: u32, pad8: u32, pad9: u32,
+  // bit 1: likewise for out2 (conv_wgrad's bias gradient). has_residual (conv_forward): in4, of the
+  // output's shape, is added to it (a residual connection; never with ACT_GRAD, which reads in4 too).
+  accumulate: u32, has_residual: u32, pad8: u32, pad9: u32,
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
 }
@@ -35,7 +36,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> in2: array<f32>;
 @group(0) @binding(3) var<storage, read> in3: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-// With ACT_GRAD: the activation's input, for its derivative.
+// With ACT_GRAD: the activation's input, for its derivative; with has_residual: the residual.
 @group(0) @binding(5) var<storage, read> in4: array<f32>;
 // conv_wgrad with has_bias: the bias gradient.
 @group(0) @binding(6) var<storage, read_write> out2: array<f32>;

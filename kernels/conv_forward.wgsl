@@ -1,6 +1,7 @@
 // Conv forward hooks: y[n] = W [K, C*KH*KW] @ im2col(x[n]) [C*KH*KW, OH*OW] (+ bias).
 // GEMM: M = K, N = OH*OW, depth = C*KH*KW, batches = N. Bindings: 1 = x, 2 = weight, 3 = bias,
-// 5 = the fused activation's input (ACT_GRAD: a transposed conv's input gradient).
+// 5 = the fused activation's input (ACT_GRAD: a transposed conv's input gradient) or the residual
+// added to the output (has_residual).
 // B = x through the window: column = output pixel (its window's top-left corner, which may lie in
 // the padding), step = tap (ci, kh, kw); positions are (row, column) in x's plane.
 
@@ -34,7 +35,12 @@ fn gemm_k(b: u32, k: u32) -> GemmStep {
 fn gemm_a(i: u32) -> f32 { return in2[i]; }
 fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
+fn residual(i: u32) -> f32 {
+  if (p.has_residual != 0u) { return in4[i]; }
+  return 0.0;
+}
+
 fn gemm_write(b: u32, m: u32, col: u32, v: f32) {
   let i = (b * p.K + m) * p.OH * p.OW + col;
-  write_out(i, (v + bias_of(m)) * act_grad(i));
+  write_out(i, (v + bias_of(m)) * act_grad(i) + residual(i));
 }

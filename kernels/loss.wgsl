@@ -7,8 +7,14 @@
 // 4 = out (forward: [1]; backward: [n]).
 
 // Without a target, elements from `split` on take `value2` instead of `value` (a discriminator run once
-// on fakes then reals: two targets, split = n when there is one).
-struct Params { n: u32, kind: u32, has_target: u32, negate: u32, value: f32, scale: f32, split: u32, value2: f32 }
+// on fakes then reals: two targets, split = n when there is one). `scale` is 1/n times any weight of
+// the loss (a lambda), so a weighted loss takes no extra launch. accumulate = 1: loss_forward adds
+// into out[0] (the outputs of a multi-scale discriminator summed in their launches).
+struct Params {
+  n: u32, kind: u32, has_target: u32, negate: u32,
+  value: f32, scale: f32, split: u32, value2: f32,
+  accumulate: u32, pad0: u32, pad1: u32, pad2: u32,
+}
 
 const LOSS_MSE = 0u;
 const LOSS_L1 = 1u;
@@ -39,7 +45,10 @@ fn loss_forward(@builtin(local_invocation_index) lid: u32) {
     if (lid < s) { partial[lid] += partial[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[0] = partial[0] * p.scale; }
+  if (lid == 0u) {
+    let v = partial[0] * p.scale;
+    out[0] = select(v, out[0] + v, p.accumulate != 0u);
+  }
 }
 
 @compute @workgroup_size(64)

@@ -2,11 +2,13 @@
 // Bindings: 0 = params, 1 = input (x forward, dy backward), 2 = output (y forward, dx backward).
 // One thread per output element; both directions gather, so no atomics are needed.
 // Divisor: the window size (count_include_pad) or the number of window cells inside the input.
+// accumulate = 1: avgpool_backward adds dx to what the output holds (a gradient summed in place).
 
 struct Params {
   planes: u32, H: u32, W: u32, OH: u32,
   OW: u32, kh: u32, kw: u32, sh: u32,
   sw: u32, ph: u32, pw: u32, include_pad: u32,
+  accumulate: u32, pad0: u32, pad1: u32, pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -76,7 +78,7 @@ fn avgpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
       s += src[(plane * p.OH + u32(oh)) * p.OW + u32(ow)] / divisor(u32(oh), u32(ow));
     }
   }
-  dst[i] = s;
+  if (p.accumulate != 0u) { dst[i] += s; } else { dst[i] = s; }
 }
 
 // Max pooling shares the avg-pool geometry. Forward writes the max and, into `arg`, the winning

@@ -28,11 +28,14 @@ export function noGrad<T>(fn: () => T): T {
 /**
  * Records `out` as made from `inputs` when any of them requires grad and recording is on.
  * `saved` are internal tensors the backward needs; they are freed with the node (or now, if none).
+ * Inputs that do not require grad now never get a gradient from this node (a module frozen while it
+ * ran stays frozen for this use, however its flags change before the backward).
  */
 export function record(out: Tensor, inputs: Tensor[], backward: BackwardFn, saved?: Tensor[]): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { inputs, backward, saved };
+    const frozen = inputs.filter((t) => !t.requiresGrad);
+    out.node = frozen.length ? { inputs, backward, saved, frozen } : { inputs, backward, saved };
   } else for (const s of saved ?? []) s.dispose();
   return out;
 }
@@ -85,7 +88,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     if (i < inputs.length) {
       top[1]++;
       const next = inputs[i];
-      if (next.requiresGrad && !seen.has(next)) {
+      if (next.requiresGrad && !seen.has(next) && !t.node?.frozen?.includes(next)) {
         seen.add(next);
         stack.push([next, 0]);
       }
@@ -104,7 +107,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       accumulateGrad(t, g);
       continue;
     }
-    const { inputs, backward } = t.node;
+    const { inputs, backward, frozen } = t.node;
     // Gradients an input already has, offered for in-place accumulation: pending in this sweep, or a
     // leaf's .grad (PyTorch accumulates into .grad in place too). Each at most once, never a shared one.
     // A leaf with neither has its optimizer's zeroed slot offered, which becomes .grad if used.
@@ -122,7 +125,15 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       claimed.add(target);
       return target;
     };
-    const inGrads = noGrad(() => backward(g, into));
+    // Inputs frozen when the op ran look frozen to its backward (which reads requiresGrad).
+    const thawed = frozen?.filter((x) => x.requiresGrad) ?? [];
+    for (const x of thawed) x.requiresGrad = false;
+    let inGrads: (Tensor | null)[];
+    try {
+      inGrads = noGrad(() => backward(g, into));
+    } finally {
+      for (const x of thawed) x.requiresGrad = true;
+    }
     for (const gi of inGrads) {
       const leaf = gi && slots.get(gi);
       if (!leaf) continue;
@@ -135,7 +146,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
     const stored = new Set<Tensor>();
     inputs.forEach((x, j) => {
       let gi = inGrads[j];
-      if (!gi || !x.requiresGrad || claimed.has(gi)) return; // claimed: already summed in place
+      if (!gi || !x.requiresGrad || frozen?.includes(x) || claimed.has(gi)) return; // claimed: summed in place
       if (stored.has(gi)) gi = gi.view(gi.shape);
       const prev = grads.get(x);
       if (prev) {

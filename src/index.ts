@@ -30,6 +30,7 @@ export {
   tanh,
   where,
 } from './ops/elementwise.ts';
+export { gaussianKL, reparameterize } from './ops/gaussian.ts';
 export { linear, matmul } from './ops/matmul.ts';
 export { type BatchNormOpts, batchNorm2d, type InstanceNormOpts, instanceNorm2d } from './ops/norm.ts';
 export {

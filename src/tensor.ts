@@ -21,6 +21,11 @@ export type BackwardFn = (grad: Tensor, into: (input: number) => Tensor | undefi
 export interface GradNode {
   inputs: Tensor[];
   backward: BackwardFn;
+  /**
+   * Inputs that did not require grad when the op ran: they get no gradient from this node even if they
+   * require it by the time of the backward (PyTorch builds no edge to them).
+   */
+  frozen?: Tensor[];
   /** Internal tensors only the backward needs (e.g. normalisation statistics): freed with the node. */
   saved?: Tensor[];
 }

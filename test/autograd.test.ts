@@ -62,6 +62,22 @@ test('only leaves that require grad receive .grad; the graph is freed after back
   assertClose(await w.grad!.data(), [5]);
 });
 
+test('an input frozen when its op ran gets no gradient from it, even unfrozen before the backward', async () => {
+  const x = T.tensor([1, 2], [2], { requiresGrad: true });
+  const w = T.tensor([3, 4], [2]);
+  const frozenUse = x.mul(w);
+  w.requiresGrad = true;
+  const liveUse = w.mul(2);
+  frozenUse.add(liveUse).sum().backward();
+  assertClose(await x.grad!.data(), [3, 4]);
+  assertClose(await w.grad!.data(), [2, 2], {}, 'only the use recorded while w required grad');
+  const v = T.tensor([1], [1]);
+  const y = x.narrow(0, 0, 1).mul(v);
+  v.requiresGrad = true;
+  y.sum().backward();
+  assert.is(v.grad, null);
+});
+
 test('a second backward through a freed graph throws, as PyTorch; retainGraph allows it', async () => {
   const x = T.tensor([1, 2], [2], { requiresGrad: true });
   const h = x.mul(x);

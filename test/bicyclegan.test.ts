@@ -1,7 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
-import { BicycleGAN, LOSS_NAMES, readLosses } from '../src/models/bicyclegan/model.ts';
+import {
+  BicycleGAN,
+  type BicycleGANOptions,
+  LOSS_NAMES,
+  readLosses,
+} from '../src/models/bicyclegan/model.ts';
 import { defineD, defineE, defineG } from '../src/models/bicyclegan/networks.ts';
 import { ResNet18Encoder } from '../src/models/bicyclegan/resnet18.ts';
 import type { AnyModule } from '../src/nn/module.ts';
@@ -254,6 +259,45 @@ test('the z-loss reaches G and never E (E frozen during its backward)', async ()
     'every G parameter gets the z-loss gradient',
   );
   m.dispose();
+});
+
+test("one backward for G's losses and the z-loss: the reference's two backwards' gradients", async () => {
+  const grads = async (opts: Partial<BicycleGANOptions>, dropout: boolean) => {
+    T.manualSeed(4);
+    const m = await BicycleGAN.create({ ...tiny, useDropout: dropout, ...opts }, 4);
+    const { A, B } = await batch(2, 40);
+    T.tidy(() => m.trainStep(A, B)).dispose();
+    const read = (net: AnyModule) =>
+      Promise.all(net.parameters().map(async (p) => (p.grad ? await p.grad.data() : null)));
+    const out = { G: await read(m.G), E: await read(m.E) };
+    m.dispose();
+    return out;
+  };
+  const noZ = { lambdaZ: 0 };
+  const zOnly = { lambdaGAN: 0, lambdaGAN2: 0, lambdaL1: 0, lambdaKL: 0 };
+  // Biases before an instance norm have a zero gradient up to rounding: compared at the net's scale.
+  const close = (as: (Float32Array | null)[], bs: Float32Array[], what: string) => {
+    const max = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const top = Math.max(...as.map((a) => max(a!)));
+    as.forEach((a, k) =>
+      a!.forEach((v, i) => {
+        const d = Math.abs(v - bs[k][i]);
+        assert.ok(d <= 1e-4 * max(a!) + 1e-5 * top, `${what} param ${k}[${i}]: ${v} vs ${bs[k][i]}`);
+      }),
+    );
+  };
+  for (const dropout of [false, true]) {
+    const all = await grads({}, dropout);
+    const g = await grads(noZ, dropout);
+    const z = await grads(zOnly, dropout);
+    const sum = g.G.map((a, k) => a!.map((v, i) => v + z.G[k]![i]));
+    close(all.G, sum, `G (dropout ${dropout})`);
+    close(all.E, g.E as Float32Array[], `E (dropout ${dropout})`);
+    assert.ok(
+      z.E.every((e) => e === null),
+      'the z-loss alone gives E no gradient',
+    );
+  }
 });
 
 test('no-split mode: both branches see the whole batch; odd batches are rejected when splitting', async () => {

@@ -204,6 +204,44 @@ test('conv2d backward: the bias gradient comes from the weight gradient launch (
   for (const t of [x, w, b, y, seed]) t.dispose();
 });
 
+test('conv2d with a residual: conv(x) + r in one launch, forward and the gradients of x, w, b and r', async () => {
+  const add = (a: Nd, b: Nd): Nd => ({ ...a, data: a.data.map((v, i) => v + b.data[i]) });
+  const s2 = { stride: 2, padding: 1 };
+  await checkOp({
+    inputs: [
+      randomNd([2, 3, 8, 8], 40),
+      randomNd([4, 3, 4, 4], 41, -0.5, 0.5),
+      randomNd([4], 42),
+      randomNd([2, 4, 4, 4], 43),
+    ],
+    ref: ([a, k, c, r]) => add(NR.conv2d(a, k, c, s2), r),
+    gpu: ([a, k, c, r]) => T.conv2d(a, k, c, { ...s2, residual: r }),
+    fwdTol: { atol: 1e-5, rtol: 1e-4 },
+    gradTol: { atol: 2e-4, rtol: 2e-3 },
+  });
+  // Without a bias, and the residual also read elsewhere: its gradients sum.
+  await checkOp({
+    inputs: [randomNd([1, 2, 5, 5], 44), randomNd([3, 2, 1, 1], 45, -0.5, 0.5), randomNd([1, 3, 5, 5], 46)],
+    ref: ([a, k, r]) => add(add(NR.conv2d(a, k, null, {}), r), r),
+    gpu: ([a, k, r]) => T.conv2d(a, k, null, { residual: r }).add(r),
+    fwdTol: { atol: 1e-5, rtol: 1e-4 },
+    gradTol: { atol: 2e-4, rtol: 2e-3 },
+  });
+  const [x, w, r] = [
+    [1, 2, 5, 5],
+    [3, 2, 1, 1],
+    [1, 3, 5, 5],
+  ].map((sh) => T.rand(sh, { seed: sh[1] }));
+  const d0 = T.deviceStats().dispatches;
+  const y = T.conv2d(x, w, null, { residual: r });
+  assert.is(T.deviceStats().dispatches - d0, 1);
+  assert.throws(
+    () => T.conv2d(x, w, null, { residual: x }),
+    /conv2d: residual \[1, 2, 5, 5\] does not match the output \[1, 3, 5, 5\]/,
+  );
+  for (const t of [x, w, r, y]) t.dispose();
+});
+
 test('conv shape errors name the problem before any GPU work', () => {
   const x = T.zeros([1, 3, 8, 8]);
   const [w2, w11, w3, b5, wt, one, x3] = [

@@ -139,6 +139,43 @@ test('ganLossHalves: fakes then reals in one batch, against the float64 two-pass
   assert.throws(() => nn.ganLossHalves([T.zeros([3, 1])]), /must be even/);
 });
 
+test('weighted losses: the weight (a lambda) inside the launches, forward and gradients', async () => {
+  const w = 2.5;
+  await checkOp({
+    inputs: [randomNd([3, 4], 80), randomNd([3, 4], 81)],
+    ref: ([x, y]) => nd([], [w * meanOf(x, y, (a, b) => Math.abs(a - b)).data[0]]),
+    gpu: ([x, y]) => nn.l1Loss(x, y, w),
+  });
+  await checkOp({
+    inputs: [randomNd([3, 4], 82)],
+    ref: ([x]) => nd([], [w * meanOf(x, 1, (a, b) => (a - b) ** 2).data[0]]),
+    gpu: ([x]) => nn.mseLoss(x, 1, w),
+  });
+  // A broadcast target takes the composed path: the weight is one more op there.
+  await checkOp({
+    inputs: [randomNd([3, 4], 83), randomNd([4], 84)],
+    ref: ([x, y]) => {
+      let s = 0;
+      for (let i = 0; i < 12; i++) s += (x.data[i] - y.data[i % 4]) ** 2;
+      return nd([], [(w * s) / 12]);
+    },
+    gpu: ([x, y]) => nn.mseLoss(x, y, w),
+  });
+  for (const mode of ['lsgan', 'vanilla'] as const) {
+    const f = mode === 'lsgan' ? (a: number) => (a - 1) ** 2 : (a: number) => bce(a, 1);
+    await checkOp({
+      inputs: [randomNd([2, 1, 3, 3], 85), randomNd([2, 1, 2, 2], 86)],
+      ref: (xs) => nd([], [w * xs.reduce((s, x) => s + meanOf(x, 0, (a) => f(a)).data[0], 0)]),
+      gpu: (xs) => nn.ganLoss(xs, true, mode, w),
+    });
+  }
+  const outs = [T.zeros([1, 1, 4, 4]), T.zeros([1, 1, 2, 2])];
+  const d0 = T.deviceStats().dispatches;
+  const l = nn.ganLoss(outs, true, 'lsgan', w);
+  assert.is(T.deviceStats().dispatches - d0, 2, 'one launch per output: no add, no scaling');
+  assert.is(await l.item(), 2 * w);
+});
+
 test('klLoss: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)), a sum over batch and latent', async () => {
   await checkOp({
     inputs: [randomNd([2, 8], 10, -1.5, 1.5), randomNd([2, 8], 11, -2, 1)],

@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
 import { forceGemmBody } from '../src/kernels/gemm.ts';
 import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
@@ -73,6 +74,41 @@ test('matmul 128x256 @ 256x64 (many tiles)', async () => {
   const b = randomNd([256, 64], 2);
   const got = await T.matmul(toTensor(a), toTensor(b)).data();
   assertClose(got, R.matmul(a, b).data, { atol: 1e-4, rtol: 1e-4 });
+});
+
+/** x [rows, in] @ w[out, in]^T + b[out], in float64. */
+function linearRef(x: R.Nd, w: R.Nd, b: R.Nd): R.Nd {
+  const [rows, I] = x.shape;
+  const O = w.shape[0];
+  const out = new Float64Array(rows * O);
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < O; o++) {
+      let s = b.data[o];
+      for (let i = 0; i < I; i++) s += x.data[r * I + i] * w.data[o * I + i];
+      out[r * O + o] = s;
+    }
+  return R.nd([rows, O], Array.from(out));
+}
+
+test('linear: the bias added by the GEMM as it writes (one launch), forward and gradients, every body', async () => {
+  for (const body of ['gemm', 'gemm_subgroup', 'gemm_tiled'] as const) {
+    if (body === 'gemm_subgroup' && T.deviceStats().adapter.subgroupMinSize !== 8) continue;
+    forceGemmBody(body);
+    try {
+      await checkOp({
+        inputs: [randomNd([6, 9], 11), randomNd([5, 9], 12), randomNd([5], 13)],
+        ref: ([x, w, b]) => linearRef(x, w, b),
+        gpu: ([x, w, b]) => T.linear(x, w, b),
+      });
+    } finally {
+      forceGemmBody(null);
+    }
+  }
+  const [x, w, b] = [[2, 9], [5, 9], [5]].map((s) => T.rand(s, { seed: s[0] }));
+  const d0 = T.deviceStats().dispatches;
+  const y = T.linear(x, w, b);
+  assert.is(T.deviceStats().dispatches - d0, 1);
+  for (const t of [x, w, b, y]) t.dispose();
 });
 
 for (const body of ['gemm', 'gemm_subgroup', 'gemm_tiled'] as const) {

@@ -176,6 +176,32 @@ test('activations and Sequential compose as the plain ops', async () => {
   seq.dispose();
 });
 
+test('Sequential: a LeakyReLU before a nested Sequential that starts with a conv runs in its reads', async () => {
+  const conv = new nn.Conv2d(2, 3, 3, { padding: 1, seed: 3 });
+  const seq = new nn.Sequential(
+    new nn.LeakyReLU(0.2),
+    new nn.Sequential(conv, new nn.AvgPool2d({ kernel: 2 })),
+  );
+  const x = toTensor(randomNd([1, 2, 6, 6], 22, -2, 2), true);
+  const d0 = T.deviceStats().dispatches;
+  const y = seq.call(x);
+  assert.is(T.deviceStats().dispatches - d0, 2, 'conv (with the activation) and pool');
+  y.sum().backward();
+  const [gx, gw] = [await x.grad!.data(), await conv.weight.grad!.data()];
+  x.zeroGrad();
+  conv.zeroGrad();
+  const plain = T.avgPool2d(conv.call(x.leakyRelu(0.2)), { kernel: 2 });
+  assertClose(await y.data(), await plain.data(), { atol: 1e-6 }, 'forward');
+  plain.sum().backward();
+  assertClose(gx, await x.grad!.data(), { atol: 1e-6 }, 'input gradient');
+  assertClose(gw, await conv.weight.grad!.data(), { atol: 1e-5 }, 'weight gradient');
+  assert.throws(
+    () => new nn.Sequential(new nn.ReLU()).forwardWithInputSlope(x, 0),
+    /does not start with a conv/,
+  );
+  seq.dispose();
+});
+
 test('fans as torch for Linear [out, in] and conv [out, in, kh, kw] weights', () => {
   assert.equal(init.fans([7, 3]), { fanIn: 3, fanOut: 7 });
   assert.equal(init.fans([64, 3, 4, 4]), { fanIn: 48, fanOut: 1024 });

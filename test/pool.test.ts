@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
-import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
+import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as NR from './nn-reference.ts';
+import type { Nd } from './reference.ts';
 
 test.before(setup);
 
@@ -108,6 +109,27 @@ test('linear: forward and all gradients (weight read transposed in place)', asyn
     },
     gpu: ([x, w, b]) => T.linear(x, w, b),
   });
+});
+
+test('avgPool2d: a gradient the input already has takes the pooling gradient in place', async () => {
+  const add = (a: Nd, b: Nd): Nd => ({ ...a, data: a.data.map((v, i) => v + b.data[i]) });
+  await checkOp({
+    inputs: [randomNd([2, 3, 8, 8], 30)],
+    ref: ([a]) => add(NR.avgPool(a, 2, 2, 0, true), NR.avgPool(a, 3, 2, 1, false)),
+    gpu: ([a]) =>
+      T.avgPool2d(a, { kernel: 2 }).add(
+        T.avgPool2d(a, { kernel: 3, stride: 2, padding: 1, countIncludePad: false }),
+      ),
+  });
+  const x = T.rand([1, 1, 8, 8], { seed: 31 });
+  x.requiresGrad = true;
+  const y = T.avgPool2d(x, { kernel: 2 }).add(T.avgPool2d(x, { kernel: 2 }));
+  const seed = T.ones(y.shape);
+  const d0 = T.deviceStats().dispatches;
+  y.backward(seed);
+  assert.is(T.deviceStats().dispatches - d0, 3, "the seed's copy and two pooling gradients, no add");
+  assertClose(await x.grad!.data(), new Array(64).fill(0.5), { atol: 1e-7 });
+  for (const t of [x, y, seed]) t.dispose();
 });
 
 test('pool errors', () => {

@@ -1,5 +1,6 @@
 // Node only: Dawn's WebGPU implementation from the `webgpu` package. Loaded lazily by device.ts when
 // the host has no navigator.gpu, so browser bundles never reach this file.
+import { availableParallelism } from 'node:os';
 import { create, globals } from 'webgpu';
 
 // Dawn frees its instance when this object is garbage-collected, even under live work, and the process
@@ -13,4 +14,9 @@ export function dawnGPU(): GPU {
     instance = create(['disable-dawn-features=timestamp_quantization']);
   }
   return instance;
+}
+
+/** The host's CPU threads (what lavapipe runs a dispatch on). */
+export function hostThreads(): number {
+  return availableParallelism();
 }

@@ -14,6 +14,8 @@ export interface DeviceInfo {
   /** Subgroup sizes the adapter may use (0 when unknown or without the subgroups feature). */
   subgroupMinSize: number;
   subgroupMaxSize: number;
+  /** The host's CPU threads: a CPU driver runs a dispatch's workgroups on one per core (lavapipe). */
+  hostThreads: number;
 }
 
 export interface AcquiredDevice {
@@ -28,18 +30,18 @@ In Node this library runs on Dawn's Vulkan backend. Without a GPU it needs Mesa'
 
 const DAWN: string = './dawn.ts';
 
-async function hostGPU(): Promise<GPU> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+async function hostGPU(): Promise<{ gpu: GPU; threads: number }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU; hardwareConcurrency?: number } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, threads: nav.hardwareConcurrency ?? 1 };
   // The specifier is a variable so that bundlers leave Dawn (Node-only) out of browser bundles; in the
   // built package TypeScript rewrites it to ./dawn.js at run time.
-  const { dawnGPU } = (await import(
+  const { dawnGPU, hostThreads } = (await import(
     /* @vite-ignore */ /* webpackIgnore: true */ DAWN
   )) as typeof import('./dawn.ts');
-  return dawnGPU();
+  return { gpu: dawnGPU(), threads: hostThreads() };
 }
 
-function describe(adapter: GPUAdapter): DeviceInfo {
+function describe(adapter: GPUAdapter, hostThreads: number): DeviceInfo {
   const i = adapter.info;
   const description = i?.description || i?.device || 'unknown adapter';
   const cpuNames = /llvmpipe|lavapipe|swiftshader|software/i;
@@ -52,11 +54,12 @@ function describe(adapter: GPUAdapter): DeviceInfo {
     isCpu: cpuNames.test(`${description} ${i?.vendor} ${i?.architecture}`),
     subgroupMinSize: adapter.features.has('subgroups') ? (sg.subgroupMinSize ?? 0) : 0,
     subgroupMaxSize: adapter.features.has('subgroups') ? (sg.subgroupMaxSize ?? 0) : 0,
+    hostThreads,
   };
 }
 
 export async function acquireDevice(opts: { verbose?: boolean } = {}): Promise<AcquiredDevice> {
-  const gpu = await hostGPU();
+  const { gpu, threads } = await hostGPU();
   const adapter =
     (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter());
   if (!adapter) throw new Error(NO_ADAPTER);
@@ -69,7 +72,7 @@ export async function acquireDevice(opts: { verbose?: boolean } = {}): Promise<A
   const wanted: GPUFeatureName[] = ['subgroups', 'timestamp-query'];
   const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-  const info = describe(adapter);
+  const info = describe(adapter, threads);
   if (opts.verbose) {
     console.log(
       `WebGPU adapter: ${info.description} (${info.vendor}${info.architecture ? `, ${info.architecture}` : ''})`,

@@ -55,6 +55,7 @@ const PARAMS = {
   in_act: 'u32',
   in_slope: 'f32',
   accumulate: 'u32',
+  has_residual: 'u32',
   phases: 'u32x192',
 } as const satisfies ParamSpec;
 
@@ -92,7 +93,8 @@ type Extra = Partial<
     | 'splits'
     | 'in_act'
     | 'in_slope'
-    | 'accumulate',
+    | 'accumulate'
+    | 'has_residual',
     number
   >
 >;
@@ -130,15 +132,16 @@ function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number
     in_act: 0,
     accumulate: 0,
     in_slope: 0,
+    has_residual: 0,
   };
   const geometry = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, has_bias: hasBias ? 1 : 0 };
   return { ...geometry, ...unused, ...extra, phases };
 }
 
 /**
- * y = conv(x, w) + bias; the hooks read the zero padding as zeros (no padded copy). Every launcher
- * here takes `into`: a tensor of the output's size that the result is added to in place (a gradient
- * summed where it accumulates) and that is returned.
+ * y = conv(x, w) + bias (+ residual, of y's shape); the hooks read the zero padding as zeros (no
+ * padded copy). Every launcher here takes `into`: a tensor of the output's size that the result is
+ * added to in place (a gradient summed where it accumulates) and that is returned.
  */
 export function convForward(
   x: Tensor,
@@ -147,7 +150,10 @@ export function convForward(
   g: ConvGeom,
   act: InputAct = null,
   into?: Tensor,
+  residual?: Tensor,
 ): Tensor {
+  // Both bind in4: the activation's input (a transposed conv's input gradient) or the residual.
+  if (residual && actInput(act)) throw new Error('convForward: a residual with an ACT_GRAD activation');
   const y = into ?? Tensor.empty([g.N, g.K, g.OH, g.OW]);
   const M = g.K;
   const N = g.OH * g.OW;
@@ -155,8 +161,12 @@ export function convForward(
   const tile = gemmTile();
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
-    params: params(g, !!bias, { ...actParams(act), accumulate: into ? 1 : 0 }),
-    bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: actInput(act) ?? x },
+    params: params(g, !!bias, {
+      ...actParams(act),
+      accumulate: into ? 1 : 0,
+      has_residual: residual ? 1 : 0,
+    }),
+    bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
     workgroups: gemmGrid(tile, M, N, g.N),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });
@@ -296,8 +306,8 @@ function wgrad(
   const depth = g.N * g.OH * g.OW;
   const tile = gemmTile();
   const tiles = Math.ceil(M / (tile.WG_Y * tile.TM)) * Math.ceil(N / (tile.WG_X * tile.TN));
-  // Enough splits to give the device ~2k workgroups, but never chunks under 256 positions.
-  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(2048 / tiles)));
+  // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
+  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(tile.fill / tiles)));
   const chunk = Math.ceil(depth / splits);
   const shape = [g.K, g.C, g.KH, g.KW];
   // One split writes the gradients (or adds them into `into`); several write partials, summed after.

@@ -24,6 +24,8 @@ export interface GemmTile {
   /** Rows and columns of C per invocation (the body's constants). */
   TM: number;
   TN: number;
+  /** The workgroups a split-K launch aims for: what fills the device. */
+  fill: number;
 }
 
 let forced: GemmBody | null = null;
@@ -43,10 +45,13 @@ export function gemmTile(): GemmTile {
   const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
   const body: GemmBody = forced ?? (info.isCpu ? (sub8 ? 'gemm_subgroup' : 'gemm') : 'gemm_tiled');
   if (body === 'gemm_subgroup' && !sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
-  if (body === 'gemm_tiled') return { body, WG_X: 16, WG_Y: 16, ...TILE[body] };
+  // A GPU wants ~2k workgroups in flight. The CPU driver runs them on one thread per core: two per
+  // core keep every core busy, and more splits would only add a pass summing the partials.
+  const fill = info.isCpu && body !== 'gemm_tiled' ? 2 * info.hostThreads : 2048;
+  if (body === 'gemm_tiled') return { body, WG_X: 16, WG_Y: 16, ...TILE[body], fill };
   return info.isCpu || body === 'gemm_subgroup'
-    ? { body, WG_X: 8, WG_Y: 1, ...TILE[body] }
-    : { body, WG_X: 8, WG_Y: 8, ...TILE[body] };
+    ? { body, WG_X: 8, WG_Y: 1, ...TILE[body], fill }
+    : { body, WG_X: 8, WG_Y: 8, ...TILE[body], fill };
 }
 
 /** One declaration per GEMM body for a hook set (the same params, entries and constants). */
@@ -71,11 +76,12 @@ const MATMUL = perBody((body) =>
       sab: 'u32',
       sam: 'u32',
       sak: 'u32',
+      has_bias: 'u32',
       sbb: 'u32',
       sbk: 'u32',
       sbn: 'u32',
     },
-    entries: { gemm: ['A', 'B', 'C'] },
+    entries: { gemm: ['A', 'B', 'C', 'bias'] },
     constants: ['WG_X', 'WG_Y'],
   }),
 );
@@ -88,7 +94,7 @@ export interface Operand {
   colStride: number;
 }
 
-/** out[b] = A[b] @ B[b] for dense out of shape [batches, M, N]. */
+/** out[b] = A[b] @ B[b] (+ bias[n] on every row) for dense out of shape [batches, M, N]. */
 export function gemm(
   a: Operand,
   b: Operand,
@@ -97,6 +103,7 @@ export function gemm(
   K: number,
   batches: number,
   out: Tensor,
+  bias: Tensor | null = null,
 ): void {
   if (M * N * batches === 0) return;
   const tile = gemmTile();
@@ -109,11 +116,12 @@ export function gemm(
       sab: a.batchStride,
       sam: a.rowStride,
       sak: a.colStride,
+      has_bias: bias ? 1 : 0,
       sbb: b.batchStride,
       sbk: b.rowStride,
       sbn: b.colStride,
     },
-    bind: { A: a.t, B: b.t, C: out },
+    bind: { A: a.t, B: b.t, C: out, bias: bias ?? a.t },
     workgroups: gemmGrid(tile, M, N, batches),
     constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
   });

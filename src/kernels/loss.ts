@@ -17,6 +17,7 @@ const LOSS = declareKernel({
     scale: 'f32',
     split: 'u32',
     value2: 'f32',
+    accumulate: 'u32',
   },
   entries: { loss_forward: ['x', 'y', 'out'], loss_backward: ['x', 'y', 'g', 'out'] },
 });
@@ -27,7 +28,7 @@ const LOSS = declareKernel({
  */
 export type LossTarget = Tensor | number | [number, number];
 
-function params(kind: number, x: Tensor, y: LossTarget, negate = false) {
+function params(kind: number, x: Tensor, y: LossTarget, weight: number, negate = false, accumulate = false) {
   const n = x.size;
   const tensorY = y instanceof Tensor;
   const halves = Array.isArray(y);
@@ -39,25 +40,40 @@ function params(kind: number, x: Tensor, y: LossTarget, negate = false) {
     value: tensorY ? 0 : halves ? y[0] : y,
     value2: halves ? y[1] : 0,
     split: halves ? n / 2 : n,
-    scale: n > 0 ? (halves ? 2 : 1) / n : 0,
+    scale: n > 0 ? (weight * (halves ? 2 : 1)) / n : 0,
+    accumulate: accumulate ? 1 : 0,
   };
 }
 
-/** mean f(x - y) as a one-element tensor of shape [] (two targets: the sum of the halves' means). */
-export function pointLoss(kind: number, x: Tensor, y: LossTarget): Tensor {
-  const out = Tensor.empty([]);
+/**
+ * weight * mean f(x - y) as a one-element tensor of shape [] (two targets: the sum of the halves'
+ * means), or added into `into` (a [] tensor) when given.
+ */
+export function pointLoss(kind: number, x: Tensor, y: LossTarget, weight = 1, into?: Tensor): Tensor {
+  const out = into ?? Tensor.empty([]);
   const yb = y instanceof Tensor ? y : x;
-  LOSS.run('loss_forward', { params: params(kind, x, y), bind: { x, y: yb, out }, workgroups: [1] });
+  LOSS.run('loss_forward', {
+    params: params(kind, x, y, weight, false, !!into),
+    bind: { x, y: yb, out },
+    workgroups: [1],
+  });
   return out;
 }
 
-/** d mean f(x - y) / dx times the loss gradient g (negated: / dy). */
-export function pointLossGrad(kind: number, x: Tensor, y: LossTarget, g: Tensor, negate: boolean): Tensor {
+/** d weight * mean f(x - y) / dx times the loss gradient g (negated: / dy). */
+export function pointLossGrad(
+  kind: number,
+  x: Tensor,
+  y: LossTarget,
+  g: Tensor,
+  negate: boolean,
+  weight = 1,
+): Tensor {
   const out = Tensor.empty(x.shape);
   if (out.size === 0) return out;
   const yb = y instanceof Tensor ? y : x;
   LOSS.run('loss_backward', {
-    params: params(kind, x, y, negate),
+    params: params(kind, x, y, weight, negate),
     bind: { x, y: yb, g, out },
     threads: x.size,
   });

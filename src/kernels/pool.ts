@@ -19,6 +19,7 @@ const POOL = declareKernel({
     ph: 'u32',
     pw: 'u32',
     include_pad: 'u32',
+    accumulate: 'u32',
   },
   entries: {
     avgpool_forward: ['src', 'dst'],

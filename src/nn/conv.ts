@@ -54,6 +54,11 @@ export class Conv2d extends Module {
   forwardWithInputSlope(x: Tensor, slope: number): Tensor {
     return conv2d(x, this.weight, this.bias, { ...this.opts, inputSlope: slope });
   }
+
+  /** conv(x) + residual in one launch (a residual connection). */
+  forwardAdd(x: Tensor, residual: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { ...this.opts, residual });
+  }
 }
 
 /** Options of nn.ConvTranspose2d: the transposed-conv options, bias (default true) and an init seed. */

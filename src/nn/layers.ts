@@ -128,20 +128,41 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (let i = 0; i < this.layers.length; i++) {
+    return this.run(x, 0);
+  }
+
+  /** Whether it starts with a conv, possibly inside nested Sequentials (one that takes an input slope). */
+  get startsWithConv(): boolean {
+    return startsWithConv(this.layers[0]);
+  }
+
+  /** forward(leakyRelu(x, slope)) with the activation fused into the first conv's reads (startsWithConv). */
+  forwardWithInputSlope(x: Tensor, slope: number): Tensor {
+    const first = this.layers[0];
+    if (!startsWithConv(first))
+      throw new Error('Sequential.forwardWithInputSlope: it does not start with a conv');
+    return this.run((first as Conv2d | ConvTranspose2d | Sequential).forwardWithInputSlope(x, slope), 1);
+  }
+
+  /** Layers from `from` on, applied to h. */
+  private run(h: Tensor, from: number): Tensor {
+    for (let i = from; i < this.layers.length; i++) {
       const m = this.layers[i];
       const next = this.layers[i + 1];
       // A ReLU / LeakyReLU whose only reader is the next conv runs inside that conv's reads: no
       // separate activation pass and no activation tensor (same values and gradients).
       const slope = m instanceof LeakyReLU ? m.negativeSlope : m instanceof ReLU ? 0 : undefined;
-      if (slope !== undefined && (next instanceof Conv2d || next instanceof ConvTranspose2d)) {
-        h = next.forwardWithInputSlope(h, slope);
+      if (slope !== undefined && startsWithConv(next)) {
+        h = (next as Conv2d | ConvTranspose2d | Sequential).forwardWithInputSlope(h, slope);
         i++;
       } else h = m.call(h);
     }
     return h;
   }
+}
+
+function startsWithConv(m: Module | undefined): boolean {
+  return m instanceof Conv2d || m instanceof ConvTranspose2d || (m instanceof Sequential && m.startsWithConv);
 }
 
 /** Type guard for code walking module trees. */

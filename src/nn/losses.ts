@@ -1,7 +1,8 @@
 // Losses, composed from differentiable ops so their gradients come from autograd.
 // Targets may be tensors (broadcast against the prediction) or numbers.
 import '../methods.ts';
-import { l1LossFused, mseLossFused, mseLossHalves } from '../ops/loss.ts';
+import { gaussianKL } from '../ops/gaussian.ts';
+import { l1LossFused, mseLossFused, mseLossSum } from '../ops/loss.ts';
 import { narrow } from '../ops/shape.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -9,14 +10,20 @@ import type { Tensor } from '../tensor.ts';
 const fits = (x: Tensor, y: Tensor | number) =>
   typeof y === 'number' || (y.ndim === x.ndim && y.shape.every((d, i) => d === x.shape[i]));
 
-/** mean |x - y| (torch.nn.L1Loss); a broadcast target goes through the elementwise ops. */
-export function l1Loss(x: Tensor, y: Tensor | number): Tensor {
-  return fits(x, y) ? l1LossFused(x, y) : x.sub(y).abs().mean();
+/** A loss times its weight (a lambda): composed losses scale with one more op, fused ones in-launch. */
+const weighted = (loss: Tensor, weight: number) => (weight === 1 ? loss : loss.mul(weight));
+
+/**
+ * weight * mean |x - y| (torch.nn.L1Loss; the weight, a lambda, in the same launch); a broadcast
+ * target goes through the elementwise ops.
+ */
+export function l1Loss(x: Tensor, y: Tensor | number, weight = 1): Tensor {
+  return fits(x, y) ? l1LossFused(x, y, weight) : weighted(x.sub(y).abs().mean(), weight);
 }
 
-/** mean (x - y)^2 (torch.nn.MSELoss); a broadcast target goes through the elementwise ops. */
-export function mseLoss(x: Tensor, y: Tensor | number): Tensor {
-  return fits(x, y) ? mseLossFused(x, y) : x.sub(y).square().mean();
+/** weight * mean (x - y)^2 (torch.nn.MSELoss); a broadcast target goes through the elementwise ops. */
+export function mseLoss(x: Tensor, y: Tensor | number, weight = 1): Tensor {
+  return fits(x, y) ? mseLossFused(x, y, weight) : weighted(x.sub(y).square().mean(), weight);
 }
 
 /**
@@ -31,20 +38,30 @@ export function bceWithLogitsLoss(x: Tensor, y: Tensor | number): Tensor {
 /** The GAN loss of ganLoss: least squares (lsgan) or binary cross-entropy on logits (vanilla). */
 export type GanMode = 'lsgan' | 'vanilla';
 
+function checkMode(op: string, mode: GanMode): void {
+  if (mode !== 'lsgan' && mode !== 'vanilla')
+    throw new Error(`${op}: unknown mode '${mode}' (lsgan or vanilla)`);
+}
+
 /**
  * BicycleGAN's GANLoss over one or several discriminator outputs (multi-scale D): the sum over outputs
- * of MSE (lsgan) or BCE-with-logits (vanilla) against 1 (targetIsReal) or 0.
+ * of MSE (lsgan) or BCE-with-logits (vanilla) against 1 (targetIsReal) or 0, times `weight` (lsgan:
+ * one launch per output, the sum and weight in the launches).
  */
-export function ganLoss(outputs: Tensor | Tensor[], targetIsReal: boolean, mode: GanMode = 'lsgan'): Tensor {
+export function ganLoss(
+  outputs: Tensor | Tensor[],
+  targetIsReal: boolean,
+  mode: GanMode = 'lsgan',
+  weight = 1,
+): Tensor {
   const list = Array.isArray(outputs) ? outputs : [outputs];
   if (list.length === 0) throw new Error('ganLoss: no discriminator outputs');
-  if (mode !== 'lsgan' && mode !== 'vanilla')
-    throw new Error(`ganLoss: unknown mode '${mode}' (lsgan or vanilla)`);
+  checkMode('ganLoss', mode);
   const target = targetIsReal ? 1 : 0;
-  const f = mode === 'lsgan' ? mseLoss : bceWithLogitsLoss;
-  let total = f(list[0], target);
-  for (let i = 1; i < list.length; i++) total = total.add(f(list[i], target));
-  return total;
+  if (mode === 'lsgan') return mseLossSum(list, target, weight);
+  let total = bceWithLogitsLoss(list[0], target);
+  for (let i = 1; i < list.length; i++) total = total.add(bceWithLogitsLoss(list[i], target));
+  return weighted(total, weight);
 }
 
 /**
@@ -53,11 +70,8 @@ export function ganLoss(outputs: Tensor | Tensor[], targetIsReal: boolean, mode:
  */
 export function ganLossHalves(outputs: Tensor[], mode: GanMode = 'lsgan'): Tensor {
   if (outputs.length === 0) throw new Error('ganLossHalves: no discriminator outputs');
-  if (mode === 'lsgan') {
-    let total = mseLossHalves(outputs[0], 0, 1);
-    for (let i = 1; i < outputs.length; i++) total = total.add(mseLossHalves(outputs[i], 0, 1));
-    return total;
-  }
+  checkMode('ganLossHalves', mode);
+  if (mode === 'lsgan') return mseLossSum(outputs, [0, 1]);
   const half = (o: Tensor, k: number) => narrow(o, 0, (k * o.shape[0]) / 2, o.shape[0] / 2);
   return ganLoss(
     outputs.map((o) => half(o, 0)),
@@ -72,7 +86,10 @@ export function ganLossHalves(outputs: Tensor[], mode: GanMode = 'lsgan'): Tenso
   );
 }
 
-/** KL(N(mu, exp(logvar)) || N(0, 1)) summed over every element: -0.5 * sum(1 + logvar - mu^2 - exp(logvar)). */
-export function klLoss(mu: Tensor, logvar: Tensor): Tensor {
-  return logvar.add(1).sub(mu.square()).sub(logvar.exp()).sum().mul(-0.5);
+/**
+ * KL(N(mu, exp(logvar)) || N(0, 1)) summed over every element: -0.5 * sum(1 + logvar - mu^2 -
+ * exp(logvar)), times `weight` (in the same launch).
+ */
+export function klLoss(mu: Tensor, logvar: Tensor, weight = 1): Tensor {
+  return gaussianKL(mu, logvar, weight);
 }

@@ -29,10 +29,15 @@ export interface Conv2dOpts {
    * it for a ReLU or LeakyReLU followed by a conv.
    */
   inputSlope?: number;
+  /**
+   * A tensor of the output's shape added to it in the same launch (a residual connection: no add
+   * pass); its gradient is the output's.
+   */
+  residual?: Tensor;
 }
 
-/** Options of convTranspose2d: conv2d's plus outputPadding. */
-export interface ConvTranspose2dOpts extends Conv2dOpts {
+/** Options of convTranspose2d: conv2d's (but residual) plus outputPadding. */
+export interface ConvTranspose2dOpts extends Omit<Conv2dOpts, 'residual'> {
   outputPadding?: Pair;
 }
 
@@ -97,18 +102,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const g: ConvGeom = { N, C, H, W, K, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw };
   const slope = checkSlope('conv2d', opts.inputSlope);
   const act = (where: number) => (slope === undefined ? null : { slope, where, x });
-  const y = convForward(x, weight, bias ?? null, g, act(ACT_B));
-  const inputs = bias ? [x, weight, bias] : [x, weight];
+  const r = opts.residual;
+  if (r && (r.ndim !== 4 || r.shape.some((d, i) => d !== [N, K, OH, OW][i])))
+    throw new Error(`conv2d: residual ${fmt(r.shape)} does not match the output ${fmt([N, K, OH, OW])}`);
+  const y = convForward(x, weight, bias ?? null, g, act(ACT_B), undefined, r);
+  // The residual's gradient is the output's (last input, so the others keep their indices).
+  const inputs = [x, weight, ...(bias ? [bias] : []), ...(r ? [r] : [])];
+  const rGrad = (gy: Tensor) => (r ? [r.requiresGrad ? gy : null] : []);
   return record(y, inputs, (gy, into) => {
     const dx = x.requiresGrad ? convDgrad(gy, weight, null, g, act(ACT_GRAD), into(0)) : null;
     // The bias gradient from the weight gradient's launch (a column of ones) where it can be.
     if (weight.requiresGrad && bias?.requiresGrad && wgradTakesBias(g))
-      return [dx, ...convWgradBias(x, gy, g, act(ACT_B), into(1), into(2))];
-    return [
-      dx,
-      weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B), into(1)) : null,
-      bias?.requiresGrad ? biasGrad(gy, into(2)) : null,
-    ];
+      return [dx, ...convWgradBias(x, gy, g, act(ACT_B), into(1), into(2)), ...rGrad(gy)];
+    const grads = [dx, weight.requiresGrad ? convWgrad(x, gy, g, act(ACT_B), into(1)) : null];
+    if (bias) grads.push(bias.requiresGrad ? biasGrad(gy, into(2)) : null);
+    return [...grads, ...rGrad(gy)];
   });
 }
 

@@ -4,7 +4,6 @@
 // so the backward products (g @ B^T, A^T @ g) launch the same kernel with swapped strides, no copies.
 
 import { record } from '../autograd.ts';
-import { binary } from '../kernels/elementwise.ts';
 import { gemm, type Operand } from '../kernels/gemm.ts';
 import { broadcastTo } from '../kernels/layout.ts';
 import { sumTo } from '../kernels/reduce.ts';
@@ -110,11 +109,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new Error(`linear: bias of shape ${fmt(bias.shape)} does not match ${O} outputs`);
   }
   const rows = x.size / I;
-  const y = Tensor.empty([...x.shape.slice(0, -1), O]);
+  const out = Tensor.empty([...x.shape.slice(0, -1), O]);
   const wT: Operand = { t: weight, batchStride: 0, rowStride: 1, colStride: I };
-  gemm({ t: x, batchStride: 0, rowStride: I, colStride: 1 }, wT, rows, O, I, 1, y);
-  const out = bias ? binary('linear', y, bias, 'add') : y;
-  if (out !== y) y.dispose();
+  // The bias is added as the GEMM writes (one launch).
+  gemm({ t: x, batchStride: 0, rowStride: I, colStride: 1 }, wT, rows, O, I, 1, out, bias ?? null);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(out, inputs, (g) => {
     const res: (Tensor | null)[] = [null, null, null];

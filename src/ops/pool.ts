@@ -45,14 +45,18 @@ function poolGeometry(op: string, x: Tensor, opts: Pool2dOpts, includePad = fals
   const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
   if (OH < 1 || OW < 1)
     throw new Error(`${op}: kernel ${kh}x${kw} is larger than the padded input of ${fmt(x.shape)}`);
-  return { planes: P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, include_pad: includePad ? 1 : 0 };
+  return { planes: P, H, W, OH, OW, kh, kw, sh, sw, ph, pw, include_pad: includePad ? 1 : 0, accumulate: 0 };
 }
 
 /** nn.AvgPool2d (ceil_mode = false). stride defaults to the kernel size, as in PyTorch. */
 export function avgPool2d(x: Tensor, opts: AvgPool2dOpts): Tensor {
   const g = poolGeometry('avgPool2d', x, opts, opts.countIncludePad ?? true);
   const y = avgPool('avgpool_forward', g, x, Tensor.empty([x.shape[0], x.shape[1], g.OH, g.OW]));
-  return record(y, [x], (gy) => [avgPool('avgpool_backward', g, gy, Tensor.empty(x.shape))]);
+  // The input gradient is added in place into one x already has (into).
+  return record(y, [x], (gy, into) => {
+    const acc = into(0);
+    return [avgPool('avgpool_backward', { ...g, accumulate: acc ? 1 : 0 }, gy, acc ?? Tensor.empty(x.shape))];
+  });
 }
 
 /** nn.MaxPool2d (ceil_mode = false, dilation 1); the gradient goes to the first maximum of each window. */

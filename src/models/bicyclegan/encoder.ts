@@ -52,11 +52,12 @@ class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const a = this.conv.call(x);
-    const b = this.shortcut.call(x);
-    const y = a.add(b);
+    // shortcut = [avgpool, conv1x1]: the conv adds the residual branch as it writes (no add pass).
+    const pooled = this.shortcut.at(0).call(x);
+    const y = (this.shortcut.at(1) as Conv2d).forwardAdd(pooled, a);
     if (!y.requiresGrad) {
       a.dispose();
-      b.dispose();
+      pooled.dispose();
     }
     return y;
   }

@@ -7,6 +7,7 @@ import { type GanMode, ganLoss, ganLossHalves, klLoss, l1Loss } from '../../nn/l
 import type { AnyModule } from '../../nn/module.ts';
 import { checkFinite } from '../../nn/nonfinite.ts';
 import { full } from '../../ops/elementwise.ts';
+import { reparameterize } from '../../ops/gaussian.ts';
 import { randn } from '../../ops/random.ts';
 import { concat, stack } from '../../ops/shape.ts';
 import { Adam } from '../../optim/adam.ts';
@@ -195,9 +196,7 @@ export class BicycleGAN {
   encode(b: Tensor): { z: Tensor; mu: Tensor; logvar: Tensor } {
     const { mu, logvar } = this.E.call(b);
     if (!logvar) throw new Error('BicycleGAN: the encoder must return logvar (vaeLike)');
-    const std = logvar.mul(0.5).exp();
-    const eps = randn(std.shape);
-    const z = eps.mul(std).add(mu);
+    const z = reparameterize(mu, logvar, randn(logvar.shape));
     return { z, mu, logvar };
   }
 
@@ -253,35 +252,37 @@ export class BicycleGAN {
     const realDataEnc = cond(aEnc, bEnc);
     const fakeDataRand = cond(aEnc, fakeRand);
     const realDataRand = cond(aRand, bRand);
-    const mu2 = o.lambdaZ > 0 ? this.E.call(fakeRand).mu : null;
+    // E frozen while it encodes fakeRand: the z-loss reaches G through E's ops, never E's weights
+    // (the reference freezes E for the z-loss backward; frozen at record time, one sweep does both).
+    let mu2: Tensor | null = null;
+    if (o.lambdaZ > 0) {
+      setRequiresGrad([this.E], false);
+      mu2 = this.E.call(fakeRand).mu;
+      setRequiresGrad([this.E], true);
+    }
     const D2 = this.D2 ?? this.D;
 
-    // ---- G and E: GAN + GAN2 + L1 + KL, then the z-loss with E frozen; step both after ----
+    // ---- G and E: GAN + GAN2 + L1 + KL, and the z-loss (E frozen in it), in one backward ----
     setRequiresGrad([this.D, this.D2], false);
     this.optE.zeroGrad();
     this.optG.zeroGrad();
     const zero = () => full([], 0);
     const lossGGAN =
-      o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode).mul(o.lambdaGAN) : zero();
+      o.lambdaGAN > 0 ? ganLoss(this.D.call(fakeDataEnc), true, o.ganMode, o.lambdaGAN) : zero();
     const lossGGAN2 =
-      o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode).mul(o.lambdaGAN2) : zero();
-    const lossKL = encoded && o.lambdaKL > 0 ? klLoss(encoded.mu, encoded.logvar).mul(o.lambdaKL) : zero();
-    const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc).mul(o.lambdaL1) : zero();
-    const lossG = lossGGAN.add(lossGGAN2).add(lossL1).add(lossKL);
-    if (lossG.requiresGrad) lossG.backward(undefined, { retainGraph: o.lambdaZ > 0 });
-    let lossZ = zero();
-    if (mu2) {
-      // E frozen: the z-loss gradient flows through E's ops into G, never into E's weights.
-      setRequiresGrad([this.E], false);
-      // In the batched G, z_enc's half gets exactly zero z-loss gradient (every op is per sample):
-      // the sweep stops at z_enc instead of running E(B)'s backward on zeros.
-      const zEncGrad = zEnc.requiresGrad;
-      if (batchG) zEnc.requiresGrad = false;
-      lossZ = l1Loss(mu2, zRand).mul(o.lambdaZ);
-      lossZ.backward();
-      zEnc.requiresGrad = zEncGrad;
-      setRequiresGrad([this.E], true);
-    }
+      o.lambdaGAN2 > 0 ? ganLoss(D2.call(fakeDataRand), true, o.ganMode, o.lambdaGAN2) : zero();
+    const lossKL = encoded && o.lambdaKL > 0 ? klLoss(encoded.mu, encoded.logvar, o.lambdaKL) : zero();
+    const lossL1 = o.lambdaL1 > 0 ? l1Loss(fakeEnc, bEnc, o.lambdaL1) : zero();
+    const lossZ = mu2 ? l1Loss(mu2, zRand, o.lambdaZ) : zero();
+    // The reference's two backwards (G's losses, then the z-loss with E frozen) sum into the same
+    // gradients: one sweep of their sum runs G's backward once.
+    const lossGE = lossGGAN.add(lossGGAN2).add(lossL1).add(lossKL).add(lossZ);
+    // In the batched G, z_enc gets gradient only through fakeEnc's half (every op is per sample): when
+    // no loss reads fakeEnc, the sweep stops at z_enc instead of giving E zeros from E(B)'s backward.
+    const zEncGrad = zEnc.requiresGrad;
+    if (batchG && !lossGGAN.requiresGrad && !lossL1.requiresGrad) zEnc.requiresGrad = false;
+    if (lossGE.requiresGrad) lossGE.backward();
+    zEnc.requiresGrad = zEncGrad;
     this.optE.step();
     this.optG.step();
 
