@@ -12,8 +12,12 @@
 //   m = m + (1 - beta1) * (g - m)          (torch's exp_avg.lerp_(grad, 1 - beta1))
 //   v = beta2 * v + (1 - beta2) * g * g
 //   param = param - step_size * m / (sqrt(v) / bc2_sqrt + eps)
-// Dispatch: 64 threads per workgroup, 1D or 2D grid (element i = x + y * 64 * num_workgroups.x) over
-// the end of the last span.
+// Dispatch: 64 threads per workgroup, 1D or 2D grid; workgroup w updates the PER_THREAD chunks of 64
+// elements from w * 64 * PER_THREAD on (one span lookup per thread, then a step to the next span when a
+// chunk starts past the current one), so the grid covers the end of the last span / PER_THREAD.
+
+// Elements per thread: amortises the span search (a binary search over uniform memory).
+const PER_THREAD: u32 = 8u;
 
 // Tensors one launch can update (the length of the tables below).
 const MAX_TENSORS: u32 = 128u;
@@ -35,19 +39,29 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> exp_avg_sq: array<f32>;
 
 @compute @workgroup_size(64)
-fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  // The last span starting at or before i.
+fn adam(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(num_workgroups) nwg: vec3u,
+) {
+  let first = (wid.x + wid.y * nwg.x) * 64u * PER_THREAD + lane;
+  // The last span starting at or before the first element.
   var lo = 0u;
   var hi = p.count;
   while (hi - lo > 1u) {
     let mid = (lo + hi) / 2u;
-    if (p.spans[mid].x <= i) { lo = mid; } else { hi = mid; }
+    if (p.spans[mid].x <= first) { lo = mid; } else { hi = mid; }
   }
-  let s = p.spans[lo];
-  if (i < s.x || i - s.x >= s.y) { return; }
-  let r = p.rates[lo];
-  let d = p.decay[lo];
+  for (var k = 0u; k < PER_THREAD; k++) {
+    let i = first + k * 64u;
+    while (lo + 1u < p.count && p.spans[lo + 1u].x <= i) { lo++; }
+    let s = p.spans[lo];
+    if (i < s.x || i - s.x >= s.y) { continue; }
+    update(i, p.rates[lo], p.decay[lo]);
+  }
+}
+
+fn update(i: u32, r: vec4f, d: vec4f) {
   let step_size = r.x;
   let bc2_sqrt = r.y;
   let one_minus_beta1 = r.z;

@@ -4,6 +4,7 @@ import { declareKernel, wgslConst } from './declare.ts';
 
 /** Tensors one launch updates. */
 export const ADAM_MAX_TENSORS = wgslConst('adam', 'MAX_TENSORS');
+const PER_THREAD = wgslConst('adam', 'PER_THREAD');
 
 const ADAM = declareKernel({
   name: 'adam',
@@ -51,6 +52,7 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, span
       decay: live.flatMap((s) => [s.one_minus_beta2, s.eps, s.weight_decay, 0]),
     },
     bind: { param, grad, exp_avg: m, exp_avg_sq: v },
-    threads: last.offset + last.n,
+    // 64 threads per 64 * PER_THREAD elements (the kernel's layout)
+    threads: Math.ceil((last.offset + last.n) / (64 * PER_THREAD)) * 64,
   });
 }
