@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { hideBin } from 'yargs/helpers';
 import { init } from '../src/index.ts';
+import { CHECKPOINT_OPTIONS } from '../src/train/checkpoint.ts';
 import { evaluateRun, formatEvalTable, writeEvalJson } from '../src/train/evaluate.ts';
 import {
   cliParser,
@@ -19,8 +20,7 @@ import {
 import { writeRunReport } from '../src/train/report.ts';
 
 const EVAL_OPTIONS = {
-  run: { type: 'string', demand: true, describe: 'a training run folder (with checkpoints/)' },
-  epoch: { type: 'string', default: 'latest', describe: 'checkpoint tag: latest or an epoch number' },
+  ...CHECKPOINT_OPTIONS,
   dataroot: {
     type: 'string',
     describe: "data set (default: the run's; a folder with modes.json is the synthetic set)",

@@ -20,7 +20,7 @@ import {
   samplesIndependent,
   samplesPerCode,
 } from '../src/models/bicyclegan/sampler.ts';
-import { checkpointDir, loadCheckpoint, readState } from '../src/train/checkpoint.ts';
+import { CHECKPOINT_OPTIONS, checkpointDir, loadCheckpoint, readState } from '../src/train/checkpoint.ts';
 import {
   cliParser,
   cliValues,
@@ -31,8 +31,7 @@ import {
 } from '../src/train/options.ts';
 
 const SAMPLE_OPTIONS = {
-  run: { type: 'string', demand: true, describe: 'a training run folder (with checkpoints/)' },
-  epoch: { type: 'string', default: 'latest', describe: 'checkpoint tag: latest or an epoch number' },
+  ...CHECKPOINT_OPTIONS,
   input: { type: 'string', demand: true, describe: 'an image or a folder of images (A|B pairs or A alone)' },
   output: { type: 'string', describe: 'output folder (default <run>/samples_<epoch>)' },
   n_samples: { type: 'int', min: 1, default: 6, describe: 'random-z samples per input' },

@@ -12,6 +12,13 @@ import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
 import { type BicycleGAN, type BicycleGANOptions, DEFAULT_OPTIONS } from '../models/bicyclegan/model.ts';
 import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
+import type { OptionTable } from './options.ts';
+
+/** The options of a command that reads one checkpoint of a run (examples/sample.ts, evaluate.ts). */
+export const CHECKPOINT_OPTIONS = {
+  run: { type: 'string', demand: true, describe: 'a training run folder (with checkpoints/)' },
+  epoch: { type: 'string', default: 'latest', describe: 'checkpoint tag: latest or an epoch number' },
+} as const satisfies OptionTable;
 
 export interface TrainState {
   /** The epoch to run next (1-based, as the reference's epoch counter). */
