@@ -28,6 +28,8 @@ export interface DispatchArgs {
 
 const ARENA_BYTES = 1 << 18;
 const MAX_PENDING = 512;
+// Bind groups kept for reuse; past this many the cache starts over (a step needs a few hundred).
+const MAX_BIND_GROUPS = 4096;
 export class Runtime {
   readonly device: GPUDevice;
   readonly info: DeviceInfo;
@@ -35,6 +37,14 @@ export class Runtime {
   readonly maxWorkgroups: number;
   readonly maxBinding: number;
   private pipelines = new Map<string, GPUComputePipeline>();
+  private pipelineIds = new WeakMap<GPUComputePipeline, number>();
+  // Bind groups by (pipeline, params offset, buffers): a training step repeats the same dispatches
+  // with the same pooled buffers at the same arena offsets, and creating a bind group costs about
+  // as much as a small dispatch on the CPU driver. Keys hold buffer ids that are never reused, so a
+  // hit names exactly the buffers the dispatch binds now.
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
   private modules = new Map<string, GPUShaderModule>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -81,6 +91,7 @@ export class Runtime {
       label: key,
     });
     this.pipelines.set(key, p);
+    this.pipelineIds.set(p, this.nextId++);
     return p;
   }
 
@@ -98,13 +109,7 @@ export class Runtime {
     const offset = this.arenaUsed;
     this.arena.set(a.params, offset / 4);
     this.arenaUsed += slot;
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.arenaBuf, offset, size: words * 4 } },
-    ];
-    a.bindings.forEach((resource, i) => {
-      if (resource) entries.push({ binding: i + 1, resource });
-    });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.bindGroup(pipeline, offset, words, a.bindings);
     if (this.profiler) {
       // One timestamped pass per dispatch.
       this.pass?.end();
@@ -125,6 +130,37 @@ export class Runtime {
     }
     this.pending++;
     this.dispatchCount++;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) {
+      id = this.nextId++;
+      this.bufferIds.set(b, id);
+    }
+    return id;
+  }
+
+  private bindGroup(
+    pipeline: GPUComputePipeline,
+    offset: number,
+    words: number,
+    bindings: readonly (GPUBufferBinding | undefined)[],
+  ): GPUBindGroup {
+    let key = `${this.pipelineIds.get(pipeline)}:${offset}:${words}`;
+    for (const r of bindings) key += r ? `,${this.bufferId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}` : ',';
+    let g = this.bindGroups.get(key);
+    if (g) return g;
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.arenaBuf, offset, size: words * 4 } },
+    ];
+    bindings.forEach((resource, i) => {
+      if (resource) entries.push({ binding: i + 1, resource });
+    });
+    g = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
+    this.bindGroups.set(key, g);
+    return g;
   }
 
   /** Splits a 1D count of workgroups into a grid within the per-dimension limit. */
