@@ -4,12 +4,14 @@
 // [parts[j].x, parts[j].x + parts[j].y) of `along` and is dense [outer, parts[j].y, inner], except
 // that with BCAST_INNER it is [outer, parts[j].y] and repeats over inner (z [N, nz, 1, 1] next to an
 // image [N, C, H, W]: the tiled z image is never made).
-// concat_join: one thread per output element; bindings 1..4 = the parts (read), 5 = out (read_write).
-// concat_split: one thread per element of g (the output's gradient); 6 = g (read), 7..10 = the parts'
-// gradients (read_write; dense, BCAST_INNER parts too), each written only with WRITE and added to
-// with ACCUMULATE (a gradient summed in place).
-// Dispatch: 64 threads per workgroup, 1D or 2D grid.
+// concat_join: one thread per E consecutive output elements; bindings 1..4 = the parts (read),
+// 5 = out (read_write). concat_split: one thread per E consecutive elements of g (the output's
+// gradient); 6 = g (read), 7..10 = the parts' gradients (read_write; dense, BCAST_INNER parts too),
+// each written only with WRITE and added to with ACCUMULATE (a gradient summed in place).
+// Dispatch: 64 threads per workgroup (64 E elements), 1D or 2D grid.
 
+// Consecutive output elements per thread: the index divisions are paid once for E elements.
+const E: u32 = 4u;
 const BCAST_INNER: u32 = 1u;
 const WRITE: u32 = 2u;
 const ACCUMULATE: u32 = 4u;
@@ -32,55 +34,85 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> g2: array<f32>;
 @group(0) @binding(10) var<storage, read_write> g3: array<f32>;
 
-// Element o of the output: its part, and its index in that part (dense) and in a BCAST_INNER part;
-// ok = 0 outside this launch's parts (more than 4 parts take several launches).
-struct Where { part: u32, dense: u32, packed: u32, ok: bool }
+// A position in the output viewed as [outer, along, inner], and its part; ok = false outside this
+// launch's parts (more than 4 parts take several launches).
+struct Cursor { a: u32, c: u32, i: u32, part: u32, ok: bool }
 
-fn locate(o: u32) -> Where {
-  let i = o % p.inner;
-  let ac = o / p.inner;
-  let c = ac % p.along;
-  let a = ac / p.along;
+fn find_part(cur: ptr<function, Cursor>) {
   var j = 0u;
   for (var k = 1u; k < p.count; k++) {
-    if (c >= p.parts[k].x) { j = k; }
+    if ((*cur).c >= p.parts[k].x) { j = k; }
   }
-  let rows = p.parts[j].y;
-  let r = c - p.parts[j].x;
-  return Where(j, (a * rows + r) * p.inner + i, a * rows + r, c >= p.parts[0].x && r < rows);
+  (*cur).part = j;
+  (*cur).ok = (*cur).c >= p.parts[0].x && (*cur).c - p.parts[j].x < p.parts[j].y;
+}
+
+// The divisions (scalar per lane on the CPU driver) are paid once per thread, here.
+fn cursor_at(o: u32) -> Cursor {
+  let ac = o / p.inner;
+  var cur = Cursor(ac / p.along, ac % p.along, o % p.inner, 0u, false);
+  find_part(&cur);
+  return cur;
+}
+
+// The next output element: i, then c (and the part), then a.
+fn advance(cur: ptr<function, Cursor>) {
+  (*cur).i++;
+  if ((*cur).i < p.inner) { return; }
+  (*cur).i = 0u;
+  (*cur).c++;
+  if ((*cur).c == p.along) { (*cur).c = 0u; (*cur).a++; }
+  find_part(cur);
+}
+
+// The element's index in its part: dense [outer, rows, inner], or [outer, rows] with BCAST_INNER.
+fn part_index(cur: Cursor) -> u32 {
+  let rows = p.parts[cur.part].y;
+  let ar = cur.a * rows + cur.c - p.parts[cur.part].x;
+  if ((p.parts[cur.part].z & BCAST_INNER) != 0u) { return ar; }
+  return ar * p.inner + cur.i;
 }
 
 @compute @workgroup_size(64)
 fn concat_join(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * 64u;
-  if (o >= p.n) { return; }
-  let w = locate(o);
-  if (!w.ok) { return; }
-  let s = select(w.dense, w.packed, (p.parts[w.part].z & BCAST_INNER) != 0u);
-  var v: f32;
-  switch (w.part) {
-    case 0u: { v = in0[s]; }
-    case 1u: { v = in1[s]; }
-    case 2u: { v = in2[s]; }
-    default: { v = in3[s]; }
+  let o0 = (gid.x + gid.y * nwg.x * 64u) * E;
+  if (o0 >= p.n) { return; }
+  var cur = cursor_at(o0);
+  for (var o = o0; o < min(o0 + E, p.n); o++) {
+    if (cur.ok) {
+      let s = part_index(cur);
+      var v: f32;
+      switch (cur.part) {
+        case 0u: { v = in0[s]; }
+        case 1u: { v = in1[s]; }
+        case 2u: { v = in2[s]; }
+        default: { v = in3[s]; }
+      }
+      out[o] = v;
+    }
+    advance(&cur);
   }
-  out[o] = v;
 }
 
 @compute @workgroup_size(64)
 fn concat_split(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * 64u;
-  if (o >= p.n) { return; }
-  let w = locate(o);
-  let flags = p.parts[w.part].z;
-  if (!w.ok || (flags & WRITE) == 0u) { return; }
-  let v = g[o];
-  let d = w.dense;
-  let acc = (flags & ACCUMULATE) != 0u;
-  switch (w.part) {
-    case 0u: { if (acc) { g0[d] += v; } else { g0[d] = v; } }
-    case 1u: { if (acc) { g1[d] += v; } else { g1[d] = v; } }
-    case 2u: { if (acc) { g2[d] += v; } else { g2[d] = v; } }
-    default: { if (acc) { g3[d] += v; } else { g3[d] = v; } }
+  let o0 = (gid.x + gid.y * nwg.x * 64u) * E;
+  if (o0 >= p.n) { return; }
+  var cur = cursor_at(o0);
+  for (var o = o0; o < min(o0 + E, p.n); o++) {
+    let flags = p.parts[cur.part].z;
+    if (cur.ok && (flags & WRITE) != 0u) {
+      let v = g[o];
+      // The part's gradient is dense even for a BCAST_INNER part.
+      let d = (cur.a * p.parts[cur.part].y + cur.c - p.parts[cur.part].x) * p.inner + cur.i;
+      let acc = (flags & ACCUMULATE) != 0u;
+      switch (cur.part) {
+        case 0u: { if (acc) { g0[d] += v; } else { g0[d] = v; } }
+        case 1u: { if (acc) { g1[d] += v; } else { g1[d] = v; } }
+        case 2u: { if (acc) { g2[d] += v; } else { g2[d] = v; } }
+        default: { if (acc) { g3[d] += v; } else { g3[d] = v; } }
+      }
+    }
+    advance(&cur);
   }
 }

@@ -13,6 +13,9 @@ const pools: [string, number[], number, number, number, boolean][] = [
   ['AvgPool 2 (E blocks)', [1, 3, 6, 8], 2, 2, 0, true],
   ['AvgPool 8 (E head)', [2, 2, 8, 8], 8, 8, 0, true],
   ['AvgPool 2 odd size', [1, 1, 5, 7], 2, 2, 0, false],
+  // A thread walks 4 cells and steps the window quotients along a row: rows of 5 and 11 cross them.
+  ['AvgPool(3, s1, p1) overlapping windows', [1, 2, 6, 5], 3, 1, 1, false],
+  ['AvgPool(4, s3, p1, countIncludePad=true)', [1, 1, 10, 11], 4, 3, 1, true],
 ];
 
 for (const [name, shape, k, s, p, inc] of pools) {

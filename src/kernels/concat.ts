@@ -9,6 +9,8 @@ const BCAST_INNER = wgslConst('concat', 'BCAST_INNER');
 const WRITE = wgslConst('concat', 'WRITE');
 const ACCUMULATE = wgslConst('concat', 'ACCUMULATE');
 const MAX_PARTS = 4;
+/** Output elements per thread. */
+const E = wgslConst('concat', 'E');
 
 const CONCAT = declareKernel({
   name: 'concat',
@@ -59,7 +61,7 @@ export function concatJoin(parts: { t: Tensor; part: ConcatPart }[], out: Tensor
     CONCAT.run('concat_join', {
       params: { ...geom, count: c.length, parts: table(c.map(({ part }) => ({ part, flags: 0 }))) },
       bind,
-      threads: geom.n,
+      threads: Math.ceil(geom.n / E),
     });
   }
 }
@@ -86,7 +88,7 @@ export function concatSplit(
         ),
       },
       bind: { g, g0: gs[0], g1: gs[1], g2: gs[2], g3: gs[3] },
-      threads: geom.n,
+      threads: Math.ceil(geom.n / E),
     });
   }
 }

@@ -1,16 +1,53 @@
-// kernels/norm.wgsl: instance normalisation forward (writing per-plane mean and 1/std) and backward.
+// kernels/norm.wgsl: instance normalisation forward (writing per-plane mean and 1/std) and backward;
+// kernels/norm_subgroup.wgsl: the same for adapters with subgroups of exactly 8 lanes (the CPU driver).
+import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { declareKernel } from './declare.ts';
+
+const PARAMS = { rows: 'u32', L: 'u32', C: 'u32', affine: 'u32', eps: 'f32', accumulate: 'u32' } as const;
 
 const NORM = declareKernel({
   name: 'norm',
   files: ['norm'],
-  params: { rows: 'u32', L: 'u32', C: 'u32', affine: 'u32', eps: 'f32', accumulate: 'u32' },
+  params: PARAMS,
   entries: {
     instnorm_forward: ['x', 'gamma', 'beta', 'out', 'stats'],
     instnorm_backward: ['x', 'gy', 'gamma', 'out', 'stats'],
   },
 });
+
+// Compiled only where chosen (it needs the subgroups feature).
+const NORM_SG = declareKernel({
+  name: 'norm',
+  files: ['norm', 'norm_subgroup'],
+  params: PARAMS,
+  entries: {
+    instnorm_forward_sg: ['x', 'gamma', 'beta', 'out', 'stats'],
+    instnorm_backward_sg: ['x', 'gy', 'gamma', 'out', 'stats'],
+  },
+});
+
+/** The instance-norm kernels: 64-thread workgroups with shared-memory sums, or 8-lane subgroup sums. */
+export type NormBody = 'norm' | 'norm_subgroup';
+
+let forced: NormBody | null = null;
+
+/** Pins the instance-norm body (tests run both on one adapter); null restores the adapter's choice. */
+export function forceNormBody(body: NormBody | null): void {
+  forced = body;
+}
+
+/**
+ * Subgroups of exactly 8 lanes (lavapipe) get the barrier-free subgroup body, where a barrier costs
+ * more than the whole sum; other adapters keep workgroup-memory tree sums.
+ */
+export function normBody(): NormBody {
+  const info = rt().info;
+  const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const body = forced ?? (sub8 ? 'norm_subgroup' : 'norm');
+  if (body === 'norm_subgroup' && !sub8) throw new Error('norm_subgroup needs subgroups of exactly 8 lanes');
+  return body;
+}
 
 interface Planes {
   /** N*C planes of L = H*W values; C for the affine parameters. */
@@ -36,7 +73,9 @@ export function instanceNormForward(x: Tensor, y: Tensor, stats: Tensor, p: Plan
   if (p.rows * p.L === 0) return;
   // Without affine parameters the kernel never reads gamma/beta; any buffer fills the slots.
   const bind = { x, gamma: p.gamma ?? x, beta: p.beta ?? x, out: y, stats };
-  NORM.run('instnorm_forward', { params: params(p), bind, groups: p.rows });
+  const launch = { params: params(p), bind, groups: p.rows };
+  if (normBody() === 'norm_subgroup') NORM_SG.run('instnorm_forward_sg', launch);
+  else NORM.run('instnorm_forward', launch);
 }
 
 /** dx of instance_norm from the upstream gradient gy and the saved statistics. */
@@ -50,5 +89,7 @@ export function instanceNormBackward(
 ): void {
   if (p.rows * p.L === 0) return;
   const bind = { x, gy, gamma: p.gamma ?? x, out: dx, stats };
-  NORM.run('instnorm_backward', { params: params(p, accumulate), bind, groups: p.rows });
+  const launch = { params: params(p, accumulate), bind, groups: p.rows };
+  if (normBody() === 'norm_subgroup') NORM_SG.run('instnorm_backward_sg', launch);
+  else NORM.run('instnorm_backward', launch);
 }

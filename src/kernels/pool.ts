@@ -1,7 +1,10 @@
 // kernels/pool.wgsl (average and max pooling) and kernels/resample.wgsl (upsampling, reflection
 // padding) over NCHW planes. Every entry is a gather, one thread per element it writes.
 import type { Tensor } from '../tensor.ts';
-import { declareKernel, type ParamValues } from './declare.ts';
+import { declareKernel, type ParamValues, wgslConst } from './declare.ts';
+
+/** Average pooling: elements per thread. */
+const AVG_E = wgslConst('pool', 'E');
 
 const POOL = declareKernel({
   name: 'pool',
@@ -53,7 +56,7 @@ export function avgPool(
   src: Tensor,
   dst: Tensor,
 ): Tensor {
-  if (dst.size > 0) POOL.run(entry, { params: p, bind: { src, dst }, threads: dst.size });
+  if (dst.size > 0) POOL.run(entry, { params: p, bind: { src, dst }, threads: Math.ceil(dst.size / AVG_E) });
   return dst;
 }
 
