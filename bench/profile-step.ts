@@ -1,5 +1,5 @@
 // GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
-//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--steps 3]
+//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--steps 3] [--grids --rows 40]
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
@@ -11,6 +11,8 @@ const argv = await yargs(hideBin(process.argv))
   .option('size', { type: 'number', default: 64, choices: [64, 128, 256] })
   .option('ngf', { type: 'number', default: 16, describe: 'width of G, E and D' })
   .option('steps', { type: 'number', default: 3 })
+  .option('grids', { type: 'boolean', default: false, describe: 'one row per kernel and workgroup grid' })
+  .option('rows', { type: 'number', default: 20, describe: 'rows of the table' })
   .help()
   .parse();
 
@@ -42,13 +44,13 @@ const t0 = performance.now();
 for (let i = 0; i < argv.steps; i++) await step();
 const wall = (performance.now() - t0) / argv.steps;
 const perStep = (T.deviceStats().dispatches - d0) / argv.steps;
-rt().startProfile();
+rt().startProfile({ grids: argv.grids });
 for (let i = 0; i < argv.steps; i++) await step();
 const report = await rt().stopProfile();
 const gpu = report.reduce((a, r) => a + r.ms, 0) / argv.steps;
 console.log(`\nstep: ${wall.toFixed(0)} ms wall, ${gpu.toFixed(0)} ms GPU, ${perStep} dispatches\n`);
 console.log('| kernel | calls/step | ms/step | share |\n|---|---:|---:|---:|');
-for (const r of report.slice(0, 20)) {
+for (const r of report.slice(0, argv.rows)) {
   console.log(
     `| ${r.kernel} | ${r.count / argv.steps} | ${(r.ms / argv.steps).toFixed(1)} | ${((100 * r.ms) / argv.steps / gpu).toFixed(1)}% |`,
   );

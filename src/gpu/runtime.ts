@@ -56,6 +56,7 @@ export class Runtime {
   /** Dispatches recorded since start, for tests and benchmarks. */
   dispatchCount = 0;
   private profiler: Profiler | null = null;
+  private profileGrids = false;
   /** The first WebGPU validation error, thrown at the next readback so a bad kernel never passes quietly. */
   private gpuError: string | null = null;
 
@@ -114,7 +115,8 @@ export class Runtime {
       // One timestamped pass per dispatch.
       this.pass?.end();
       this.encoder ??= this.device.createCommandEncoder();
-      const label = `${a.kernel.name}:${a.kernel.entry}`;
+      const grid = this.profileGrids ? ` ${a.workgroups.map((n) => n ?? 1).join('x')}` : '';
+      const label = `${a.kernel.name}:${a.kernel.entry}${grid}`;
       this.pass = this.encoder.beginComputePass({ timestampWrites: this.profiler.next(label) });
     } else if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
@@ -235,8 +237,12 @@ export class Runtime {
     this.throwGpuError();
   }
 
-  /** Starts timing every dispatch on the GPU (needs the adapter's timestamp-query feature). */
-  startProfile(): void {
+  /**
+   * Starts timing every dispatch on the GPU (needs the adapter's timestamp-query feature); with
+   * `grids`, launches are told apart by their workgroup grid too (which shape of a kernel costs).
+   */
+  startProfile(opts: { grids?: boolean } = {}): void {
+    this.profileGrids = opts.grids ?? false;
     if (!this.device.features.has('timestamp-query'))
       throw new Error('profiling needs the timestamp-query feature');
     this.flush();
