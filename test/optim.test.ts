@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
+import { adamStep } from '../src/kernels/adam.ts';
 import { assertClose, rng, setup } from './helpers.ts';
 
 const { optim } = T;
@@ -415,6 +416,32 @@ test('step and cosine schedules, every group, and saved scheduler state', () => 
   sch.step();
   assert.ok(Math.abs(adam.lr - 1e-4) < 1e-18);
   t.dispose();
+});
+
+test('adam kernel: elements outside the spans keep their values (vec4s that straddle a span end)', async () => {
+  const n = 200;
+  const start = randomValues(n, 7);
+  const p = T.tensor(start, [n]);
+  const g = T.tensor(randomValues(n, 8), [n]);
+  const m = T.zeros([n]);
+  const v = T.zeros([n]);
+  const hp = { step_size: 0.1, one_minus_beta1: 0.5, beta2: 0.999, one_minus_beta2: 0.001, eps: 1e-8 };
+  adamStep(p, g, m, v, [
+    { offset: 0, n: 5, weight_decay: 0, bc2_sqrt: Math.sqrt(0.001), ...hp },
+    { offset: 64, n: 7, weight_decay: 0, bc2_sqrt: Math.sqrt(0.001), ...hp },
+  ]);
+  const out = await p.data();
+  const mv = await m.data();
+  for (let i = 0; i < n; i++) {
+    const inside = i < 5 || (i >= 64 && i < 71);
+    if (inside) assert.ok(out[i] !== start[i] && mv[i] !== 0, `element ${i} updated`);
+    else assert.ok(out[i] === start[i] && mv[i] === 0, `element ${i} left alone`);
+  }
+  assert.throws(
+    () => adamStep(p, g, m, v, [{ offset: 2, n: 5, weight_decay: 0, bc2_sqrt: 1, ...hp }]),
+    /multiple of 4/,
+  );
+  for (const t of [p, g, m, v]) t.dispose();
 });
 
 test.run();

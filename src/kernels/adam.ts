@@ -1,6 +1,6 @@
 // kernels/adam.wgsl: one Adam step in place on tensors listed in a span table (one launch for many).
 import type { Tensor } from '../tensor.ts';
-import { declareKernel, wgslConst } from './declare.ts';
+import { type Bindable, declareKernel, wgslConst } from './declare.ts';
 
 /** Tensors one launch updates. */
 export const ADAM_MAX_TENSORS = wgslConst('adam', 'MAX_TENSORS');
@@ -31,6 +31,16 @@ export interface AdamSpan extends AdamParams {
 }
 
 /**
+ * The kernel reads whole vec4s: a region's binding is widened to its last 16-byte word (regions start
+ * 256-byte aligned and pooled buffers are multiples of 16 bytes, so the word lies in the buffer).
+ */
+function words(t: Tensor): Bindable {
+  if (!t.isRegion) return t;
+  const size = Math.min(t.buffer.size - t.byteOffset, Math.ceil((t.size * 4) / 16) * 16);
+  return { binding: { buffer: t.buffer, offset: t.byteOffset, size } };
+}
+
+/**
  * param, m, v updated in place from grad over each span (sorted by offset, disjoint, at most
  * ADAM_MAX_TENSORS of them): one launch.
  */
@@ -39,8 +49,9 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, span
   if (live.length === 0) return;
   if (live.length > ADAM_MAX_TENSORS)
     throw new Error(`adam: ${live.length} tensors in one launch, at most ${ADAM_MAX_TENSORS}`);
-  for (let i = 1; i < live.length; i++) {
-    if (live[i].offset < live[i - 1].offset + live[i - 1].n)
+  for (let i = 0; i < live.length; i++) {
+    if (live[i].offset % 4 !== 0) throw new Error(`adam: span offset ${live[i].offset} is not a multiple of 4`);
+    if (i > 0 && live[i].offset < live[i - 1].offset + live[i - 1].n)
       throw new Error('adam: spans overlap or are unsorted');
   }
   const last = live[live.length - 1];
@@ -51,8 +62,8 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, span
       rates: live.flatMap((s) => [s.step_size, s.bc2_sqrt, s.one_minus_beta1, s.beta2]),
       decay: live.flatMap((s) => [s.one_minus_beta2, s.eps, s.weight_decay, 0]),
     },
-    bind: { param, grad, exp_avg: m, exp_avg_sq: v },
-    // 64 threads per 64 * PER_THREAD elements (the kernel's layout)
-    threads: Math.ceil((last.offset + last.n) / (64 * PER_THREAD)) * 64,
+    bind: { param: words(param), grad: words(grad), exp_avg: words(m), exp_avg_sq: words(v) },
+    // 64 threads per 64 * PER_THREAD vec4s (the kernel's layout)
+    threads: Math.ceil((last.offset + last.n) / (4 * 64 * PER_THREAD)) * 64,
   });
 }
