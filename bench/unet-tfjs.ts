@@ -4,7 +4,6 @@
 // into the tfjs op(s) a tfjs user would write, weights copied after the layout transposes. Anything
 // else throws, so the tfjs network cannot silently differ from ours.
 import * as tf from '@tensorflow/tfjs-core';
-import type * as T from '../src/index.ts';
 import { Conv2d, ConvTranspose2d } from '../src/nn/conv.ts';
 import { LeakyReLU, ReLU, Sequential, Tanh } from '../src/nn/layers.ts';
 import type { AnyModule } from '../src/nn/module.ts';

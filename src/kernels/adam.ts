@@ -50,7 +50,8 @@ export function adamStep(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, span
   if (live.length > ADAM_MAX_TENSORS)
     throw new Error(`adam: ${live.length} tensors in one launch, at most ${ADAM_MAX_TENSORS}`);
   for (let i = 0; i < live.length; i++) {
-    if (live[i].offset % 4 !== 0) throw new Error(`adam: span offset ${live[i].offset} is not a multiple of 4`);
+    if (live[i].offset % 4 !== 0)
+      throw new Error(`adam: span offset ${live[i].offset} is not a multiple of 4`);
     if (i > 0 && live[i].offset < live[i - 1].offset + live[i - 1].n)
       throw new Error('adam: spans overlap or are unsorted');
   }
