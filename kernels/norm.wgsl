@@ -33,6 +33,42 @@ fn wg_sum(v: vec2f, lid: u32) -> vec2f {
 
 fn row_of(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
 
+// The per-plane work both bodies share (norm_subgroup.wgsl calls these too); `first`/`stride`: this
+// thread's elements of the plane.
+
+// y = x * a + b for the elements of plane `row`, and its statistics (by the thread of element 0).
+fn write_forward(row: u32, first: u32, stride: u32, mean: f32, rstd: f32) {
+  var a = rstd;
+  var b = -mean * rstd;
+  if (p.affine != 0u) {
+    let c = row % p.C;
+    a = rstd * gamma[c];
+    b = beta[c] - mean * a;
+  }
+  let base = row * p.L;
+  for (var i = first; i < p.L; i += stride) { out[base + i] = x[base + i] * a + b; }
+  if (first == 0u) {
+    stats[row * 2u] = mean;
+    stats[row * 2u + 1u] = rstd;
+  }
+}
+
+// gamma of plane `row`'s channel (1 without affine parameters).
+fn gamma_of(row: u32) -> f32 {
+  if (p.affine != 0u) { return gamma[row % p.C]; }
+  return 1.0;
+}
+
+// dx of plane `row` from m = (mean(gw), mean(gw * xhat)), written or added (accumulate).
+fn write_backward(row: u32, first: u32, stride: u32, mean: f32, rstd: f32, gmul: f32, m: vec2f) {
+  let base = row * p.L;
+  for (var i = first; i < p.L; i += stride) {
+    let xhat = (x[base + i] - mean) * rstd;
+    let v = rstd * (gy[base + i] * gmul - m.x - xhat * m.y);
+    if (p.accumulate != 0u) { out[base + i] += v; } else { out[base + i] = v; }
+  }
+}
+
 @compute @workgroup_size(64)
 fn instnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32,
                     @builtin(num_workgroups) nwg: vec3u) {
@@ -45,18 +81,7 @@ fn instnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   var q = 0.0;
   for (var i = lid; i < p.L; i += 64u) { let d = x[base + i] - mean; q += d * d; }
   let rstd = inverseSqrt(wg_sum(vec2f(q, 0.0), lid).x / f32(p.L) + p.eps);
-  var a = rstd;
-  var b = -mean * rstd;
-  if (p.affine != 0u) {
-    let c = row % p.C;
-    a = rstd * gamma[c];
-    b = beta[c] - mean * a;
-  }
-  for (var i = lid; i < p.L; i += 64u) { out[base + i] = x[base + i] * a + b; }
-  if (lid == 0u) {
-    stats[row * 2u] = mean;
-    stats[row * 2u + 1u] = rstd;
-  }
+  write_forward(row, lid, 64u, mean, rstd);
 }
 
 // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = gy * gamma.
@@ -68,17 +93,11 @@ fn instnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   let base = row * p.L;
   let mean = stats[row * 2u];
   let rstd = stats[row * 2u + 1u];
-  var gmul = 1.0;
-  if (p.affine != 0u) { gmul = gamma[row % p.C]; }
+  let gmul = gamma_of(row);
   var acc = vec2f(0.0);
   for (var i = lid; i < p.L; i += 64u) {
     let gw = gy[base + i] * gmul;
     acc += vec2f(gw, gw * (x[base + i] - mean) * rstd);
   }
-  let m = wg_sum(acc, lid) / f32(p.L);
-  for (var i = lid; i < p.L; i += 64u) {
-    let xhat = (x[base + i] - mean) * rstd;
-    let v = rstd * (gy[base + i] * gmul - m.x - xhat * m.y);
-    if (p.accumulate != 0u) { out[base + i] += v; } else { out[base + i] = v; }
-  }
+  write_backward(row, lid, 64u, mean, rstd, gmul, wg_sum(acc, lid) / f32(p.L));
 }

@@ -1,5 +1,5 @@
 // Instance normalisation for the CPU driver (lavapipe: subgroups of exactly 8 lanes), the same maths
-// as norm.wgsl and compiled after it (files ['norm', 'norm_subgroup']: its Params, bindings, row_of).
+// as norm.wgsl and compiled after it (files ['norm', 'norm_subgroup']: its Params, bindings, row_of and per-plane writers).
 // norm.wgsl's 64-thread workgroups sum through workgroup memory with 7 barriers per sum; on lavapipe
 // each barrier switches between coroutines, so a launch on a tiny plane cost ~0.4 ms. Here one
 // workgroup is one subgroup of 8 lanes per plane: each lane strides the plane (4 loads in flight per
@@ -37,18 +37,7 @@ fn instnorm_forward_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocat
   let base = row * p.L;
   let mean = subgroupAdd(lane_sum(base, lane, 0.0, false)) / f32(p.L);
   let rstd = inverseSqrt(subgroupAdd(lane_sum(base, lane, mean, true)) / f32(p.L) + p.eps);
-  var a = rstd;
-  var b = -mean * rstd;
-  if (p.affine != 0u) {
-    let c = row % p.C;
-    a = rstd * gamma[c];
-    b = beta[c] - mean * a;
-  }
-  for (var i = lane; i < p.L; i += SG) { out[base + i] = x[base + i] * a + b; }
-  if (lane == 0u) {
-    stats[row * 2u] = mean;
-    stats[row * 2u + 1u] = rstd;
-  }
+  write_forward(row, lane, SG, mean, rstd);
 }
 
 // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = gy * gamma.
@@ -60,8 +49,7 @@ fn instnorm_backward_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
   let base = row * p.L;
   let mean = stats[row * 2u];
   let rstd = stats[row * 2u + 1u];
-  var gmul = 1.0;
-  if (p.affine != 0u) { gmul = gamma[row % p.C]; }
+  let gmul = gamma_of(row);
   // Sums of gw and gw * xhat, 4 elements per step as in lane_sum.
   var sg = vec4f(0.0);
   var sgx = vec4f(0.0);
@@ -78,10 +66,5 @@ fn instnorm_backward_sg(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
     sgx.x += gw * (x[base + i] - mean) * rstd;
   }
   let acc = vec2f((sg.x + sg.y) + (sg.z + sg.w), (sgx.x + sgx.y) + (sgx.z + sgx.w));
-  let m = subgroupAdd(acc) / f32(p.L);
-  for (var k = base + lane; k < base + p.L; k += SG) {
-    let xhat = (x[k] - mean) * rstd;
-    let v = rstd * (gy[k] * gmul - m.x - xhat * m.y);
-    if (p.accumulate != 0u) { out[k] += v; } else { out[k] = v; }
-  }
+  write_backward(row, lane, SG, mean, rstd, gmul, subgroupAdd(acc) / f32(p.L));
 }

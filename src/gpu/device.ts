@@ -18,6 +18,14 @@ export interface DeviceInfo {
   hostThreads: number;
 }
 
+/**
+ * Whether every subgroup has exactly 8 lanes (lavapipe on AVX2): the kernels written for one 8-lane
+ * subgroup per workgroup (gemm_subgroup, norm_subgroup) need it.
+ */
+export function subgroupsOf8(info: DeviceInfo): boolean {
+  return info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+}
+
 export interface AcquiredDevice {
   device: GPUDevice;
   adapter: GPUAdapter;

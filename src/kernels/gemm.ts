@@ -1,5 +1,6 @@
 // The GEMM body (kernels/gemm.wgsl) and its matmul hooks (kernels/matmul.wgsl). The tile strategy is
 // chosen per adapter here, once; the conv hook sets (src/kernels/conv.ts) use the same one.
+import { subgroupsOf8 } from '../gpu/device.ts';
 import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { declareKernel, wgslConst } from './declare.ts';
@@ -42,7 +43,7 @@ export function forceGemmBody(body: GemmBody | null): void {
  */
 export function gemmTile(): GemmTile {
   const info = rt().info;
-  const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const sub8 = subgroupsOf8(info);
   const body: GemmBody = forced ?? (info.isCpu ? (sub8 ? 'gemm_subgroup' : 'gemm') : 'gemm_tiled');
   if (body === 'gemm_subgroup' && !sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
   // A GPU wants ~2k workgroups in flight. The CPU driver runs them on one thread per core: two per

@@ -1,5 +1,6 @@
 // kernels/norm.wgsl: instance normalisation forward (writing per-plane mean and 1/std) and backward;
 // kernels/norm_subgroup.wgsl: the same for adapters with subgroups of exactly 8 lanes (the CPU driver).
+import { subgroupsOf8 } from '../gpu/device.ts';
 import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { declareKernel } from './declare.ts';
@@ -43,7 +44,7 @@ export function forceNormBody(body: NormBody | null): void {
  */
 export function normBody(): NormBody {
   const info = rt().info;
-  const sub8 = info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const sub8 = subgroupsOf8(info);
   const body = forced ?? (sub8 ? 'norm_subgroup' : 'norm');
   if (body === 'norm_subgroup' && !sub8) throw new Error('norm_subgroup needs subgroups of exactly 8 lanes');
   return body;
