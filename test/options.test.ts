@@ -38,11 +38,12 @@ const OLD_SYNTHETIC = {
     netE: 'resnet_64',
     netD: 'basic_64_multi',
     netD2: 'basic_64_multi',
-    ngf: 8,
+    ngf: 16, // the synthetic preset (docs/RESULTS.md)
     nef: 8,
     ndf: 8,
     norm: 'instance',
     normE: 'none', // the synthetic preset (docs/RESULTS.md)
+    normD: 'none', // the synthetic preset
     nl: 'relu',
     useDropout: false,
     whereAdd: 'all',
@@ -83,7 +84,7 @@ const OLD_SYNTHETIC = {
   seed: 0,
   outputDir: 'runs/synthetic',
 };
-const { normE: _n, initTypeE: _i, ...OFFICIAL_MODEL } = OLD_SYNTHETIC.model;
+const { normE: _n, normD: _d, initTypeE: _i, ...OFFICIAL_MODEL } = OLD_SYNTHETIC.model;
 const OLD_EDGES2SHOES = {
   ...OLD_SYNTHETIC,
   model: {

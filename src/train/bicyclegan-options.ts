@@ -401,8 +401,8 @@ export const RECIPE: Preset = {
 
 /**
  * `--preset synthetic`, the default without --dataroot: small networks on the 64x64 synthetic set, 7
- * epochs of 200 iterations (4 at the full rate, 3 of decay), under 3 minutes on an idle 2-core CPU
- * (1400 iterations at 8.5 it/s).
+ * epochs of 200 iterations (4 at the full rate, 3 of decay), about 4 minutes on an idle 2-core CPU
+ * (1400 iterations at ~6 it/s).
  */
 export const EMBEDDED: Preset = {
   input_nc: 1,
@@ -414,7 +414,8 @@ export const EMBEDDED: Preset = {
   netE: 'resnet_64',
   netD: 'basic_64_multi',
   netD2: 'basic_64_multi',
-  ngf: 8,
+  // G at width 16: at width 8 its fills stayed speckled and washed out (docs/RESULTS.md).
+  ngf: 16,
   nef: 8,
   ndf: 8,
   // Tiny networks learn this task within minutes at 5x the reference's learning rate.
@@ -425,6 +426,10 @@ export const EMBEDDED: Preset = {
   // 0.02 its signal dies within a few layers and E stays constant. With both, 100% (docs/RESULTS.md).
   norm_E: 'none',
   init_type_E: 'kaiming',
+  // D without instance norm, for the same reason: with it D cannot see an image's absolute colours, so
+  // G's random-z outputs drifted to tinted backgrounds and colours between the modes (docs/RESULTS.md).
+  // D keeps the reference's xavier init: with Kaiming and no norm the GAN diverged.
+  norm_D: 'none',
   niter: 4,
   niter_decay: 3,
   display_freq: 50,
