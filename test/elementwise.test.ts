@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
-import { checkOp, randomNd, setup, toTensor } from './helpers.ts';
+import { rt } from '../src/gpu/runtime.ts';
+import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import { map, zip } from './reference.ts';
 
 test.before(setup);
@@ -118,6 +119,29 @@ test('where: forward and gradients with broadcasting', async () => {
     ref: ([cc, x, y]) => zip([cc, x, y], (k, p, q) => (k !== 0 ? p : q)),
     gpu: ([cc, x, y]) => T.where(cc, x, y),
   });
+});
+
+test('every element once, across workgroups and a 2D grid', async () => {
+  // A 3-workgroup limit per grid dimension forces the 2D grid (and padding threads) at a small size.
+  const r = rt() as unknown as { maxWorkgroups: number };
+  const saved = r.maxWorkgroups;
+  r.maxWorkgroups = 3;
+  try {
+    const n = 64 * 7 + 14; // 8 workgroups on a 3 x 3 grid, the last one partly filled
+    const x = randomNd([3, n / 3], 11);
+    const y = randomNd([n / 3], 12);
+    const tx = toTensor(x);
+    const ty = toTensor(y);
+    const close = async (t: T.Tensor, want: ArrayLike<number>, what: string) =>
+      assertClose(await t.data(), want, { atol: 1e-6, rtol: 1e-6 }, what);
+    await close(tx.neg(), map(x, (v) => -v).data, 'unary');
+    await close(tx.add(tx), map(x, (v) => 2 * v).data, 'binary, same shape');
+    await close(tx.mul(ty), zip([x, y], (a, b) => a * b).data, 'binary, broadcast');
+    await close(T.where(tx, ty, tx), zip([x, y], (a, b) => (a !== 0 ? b : a)).data, 'where');
+    await close(T.full([n], 1.5), new Float32Array(n).fill(1.5), 'fill');
+  } finally {
+    r.maxWorkgroups = saved;
+  }
 });
 
 test('errors name the op and both shapes', () => {
