@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as T from '../src/index.ts';
 import { rt } from '../src/gpu/runtime.ts';
+import * as T from '../src/index.ts';
 import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import { map, zip } from './reference.ts';
 

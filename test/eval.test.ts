@@ -22,6 +22,7 @@ import {
   msssim,
   msssimGeometry,
   ndbJsd,
+  posteriorMatch,
   psnr,
 } from '../src/eval/index.ts';
 import { tensor } from '../src/index.ts';
@@ -236,6 +237,23 @@ test('NDB/JSD on real data (edges2shoes-120): val vs train bins is low, a collap
   assert.ok(collapsed.ndb >= 3 && collapsed.jsd > 3 * same.jsd, JSON.stringify(collapsed));
 });
 
+test('posteriorMatch: the moments of the aggregate posterior and its KL to N(0, I)', () => {
+  // Posteriors equal to the prior: KL 0.
+  const prior = posteriorMatch([0, 0, 0, 0], [0, 0, 0, 0], 2);
+  assertClose(prior.mean, [0, 0]);
+  assertClose(prior.variance, [1, 1]);
+  assertClose([prior.kl], [0]);
+  // Two inputs at mu = +-1 (dim 0) and 3 (both, dim 1) with sigma^2 = 0.5: the mixture has mean (0, 3),
+  // variance (1 + 0.5, 0 + 0.5).
+  const lv = Math.log(0.5);
+  const m = posteriorMatch([1, 3, -1, 3], [lv, lv, lv, lv], 2);
+  assertClose(m.mean, [0, 3], { atol: 1e-12 });
+  assertClose(m.variance, [1.5, 0.5], { atol: 1e-12 });
+  const kl = (v: number, mu: number) => 0.5 * (v + mu * mu - 1 - Math.log(v));
+  assertClose([m.kl], [kl(1.5, 0) + kl(0.5, 3)], { atol: 1e-12 });
+  assert.throws(() => posteriorMatch([1, 2, 3], [0, 0, 0], 2), /posteriorMatch: .* must be \[n, 2\]/);
+});
+
 test('evaluateModel: every measure of an (untrained) model on a small synthetic set', async () => {
   const root = mkdtempSync(join(tmpdir(), 'eval-test-'));
   try {
@@ -265,6 +283,9 @@ test('evaluateModel: every measure of an (untrained) model on a small synthetic 
     assert.is(r.realDiversity.pairs, 12);
     assert.ok(r.realDiversity.l1.mean > 0);
     assert.ok(r.coverage && r.coverage.validFraction >= 0 && r.reconstruction.modeKept !== undefined);
+    assert.ok(r.reconstruction.validKept! <= r.reconstruction.modeKept);
+    assert.is(r.posterior?.mean.length, opts.nz);
+    assert.ok(r.posterior!.variance.every((v) => v > 0) && r.posterior!.kl >= 0);
     assert.is(r.ndb.fakeCount, 18);
     const table = formatEvalTable(r);
     for (const row of [
@@ -273,6 +294,7 @@ test('evaluateModel: every measure of an (untrained) model on a small synthetic 
       'valid samples',
       'NDB',
       'reconstruction PSNR',
+      "E's aggregate posterior vs N(0, I)",
     ])
       assert.ok(table.includes(row), row);
   } finally {

@@ -3,7 +3,8 @@
 //    same input) with mean L1 and 1 - MS-SSIM in place of LPIPS (whose AlexNet weights cannot be had
 //    here);
 //  - mode coverage and validity on the synthetic set, whose modes are known (classifyMode);
-//  - NDB and JSD (Richardson and Weiss 2018): k-means bins on real images, a two-proportion z-test per bin.
+//  - NDB and JSD (Richardson and Weiss 2018): k-means bins on real images, a two-proportion z-test per bin;
+//  - how well the encoder's aggregate posterior matches the prior that random z is drawn from.
 
 import type { RGBImage } from '../data/image.ts';
 import { mulberry32 } from '../data/rng.ts';
@@ -60,6 +61,11 @@ export async function diversity(samples: readonly Tensor[]): Promise<Diversity> 
   }
 }
 
+/** classifyMode distance at or under which a sample counts as valid (real B's are at 0.015 or less). */
+export const VALID_THRESHOLD = 0.12;
+/** Fewest object pixels of a valid sample. */
+export const VALID_MIN_PIXELS = 16;
+
 /** Options of modeCoverage: the number of modes and the validity threshold. */
 export interface CoverageOptions {
   /** Modes of the data set (default 4). */
@@ -98,8 +104,8 @@ export function modeCoverage(
   opts: CoverageOptions = {},
 ): Coverage {
   const modes = opts.modes ?? 4;
-  const threshold = opts.threshold ?? 0.12;
-  const minPixels = opts.minPixels ?? 16;
+  const threshold = opts.threshold ?? VALID_THRESHOLD;
+  const minPixels = opts.minPixels ?? VALID_MIN_PIXELS;
   const counts = new Array<number>(modes).fill(0);
   let valid = 0;
   let total = 0;
@@ -129,6 +135,37 @@ export function modeCoverage(
     modeCounts: counts,
     medianDistance: distances.length ? distances[Math.floor(distances.length / 2)] : Number.NaN,
   };
+}
+
+/** Moments of an encoder's aggregate posterior (the mixture of its N(mu_i, sigma_i^2) over inputs). */
+export interface PosteriorMatch {
+  /** Per dimension: mean of the mixture. */
+  mean: number[];
+  /** Per dimension: variance of the mixture (spread of the mu's plus the mean sigma^2). */
+  variance: number[];
+  /**
+   * KL(N(mean, diag(variance)) || N(0, I)): 0 when the mixture's first two moments are the prior's.
+   * Random z is drawn from the prior, so a large value means random z lands where E puts no data.
+   */
+  kl: number;
+}
+
+/** The aggregate posterior's moments from E's mu and logvar of n inputs ([n, nz], row-major). */
+export function posteriorMatch(mu: ArrayLike<number>, logvar: ArrayLike<number>, nz: number): PosteriorMatch {
+  if (mu.length !== logvar.length || mu.length % nz !== 0 || mu.length === 0)
+    throw new Error(
+      `posteriorMatch: mu (${mu.length}) and logvar (${logvar.length}) must be [n, ${nz}], n >= 1`,
+    );
+  const n = mu.length / nz;
+  const mean = new Array<number>(nz).fill(0);
+  const variance = new Array<number>(nz).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < nz; j++) mean[j]! += mu[i * nz + j]! / n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < nz; j++)
+      variance[j]! += ((mu[i * nz + j]! - mean[j]!) ** 2 + Math.exp(logvar[i * nz + j]!)) / n;
+  let kl = 0;
+  for (let j = 0; j < nz; j++) kl += 0.5 * (variance[j]! + mean[j]! ** 2 - 1 - Math.log(variance[j]!));
+  return { mean, variance, kl };
 }
 
 function sqDist(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -18,12 +18,16 @@ import {
   modeCoverage,
   type NdbResult,
   ndbJsd,
+  type PosteriorMatch,
+  posteriorMatch,
+  VALID_MIN_PIXELS,
+  VALID_THRESHOLD,
 } from '../eval/metrics.ts';
 import { meanL1, msssim, psnr } from '../eval/msssim.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { BicycleGAN } from '../models/bicyclegan/model.ts';
 import { netSize } from '../models/bicyclegan/networks.ts';
-import { encodedOutput, samplesIndependent } from '../models/bicyclegan/sampler.ts';
+import { encodedOutput, posterior, samplesIndependent } from '../models/bicyclegan/sampler.ts';
 import { tensor } from '../ops/creation.ts';
 import { concat } from '../ops/shape.ts';
 import { keep, tidy } from '../scope.ts';
@@ -64,7 +68,16 @@ export interface EvalResult {
   /** The same measure on real pairs: B's of the same outline in random modes (synthetic), else B's of consecutive inputs. */
   realDiversity: Diversity;
   realDiversityKind: 'same input, random mode' | 'different inputs';
-  reconstruction: { l1: number; psnr: number; modeKept?: number };
+  /**
+   * G(A, mu(E(B))) against B. Synthetic set: modeKept, the fraction whose mode is B's; validKept, the
+   * fraction that is also valid (close to that mode): how well G renders a mode it is given.
+   */
+  reconstruction: { l1: number; psnr: number; modeKept?: number; validKept?: number };
+  /**
+   * E's aggregate posterior over the inputs' B against the prior N(0, I) that random z comes from
+   * (absent in an eval.json written before it was measured).
+   */
+  posterior?: PosteriorMatch;
   ndb: NdbResult;
   /** NDB of real held-out images against the same bins: what a perfect model would score at this sample size. */
   ndbRealVsReal: NdbResult;
@@ -187,6 +200,10 @@ export async function evaluateModel(
   const recL1: number[] = [];
   const recPsnr: number[] = [];
   let kept = 0;
+  let validKept = 0;
+  const threshold = opts.threshold ?? VALID_THRESHOLD;
+  const mus: number[] = [];
+  const logvars: number[] = [];
   const fakeVecs: Float32Array[] = [];
   const images: RGBImage[][] = [];
   const cA = [o.inputNc, size, size];
@@ -204,7 +221,10 @@ export async function evaluateModel(
     );
     const outs = samplesIndependent(model, A, S, seed + 1_000_003 * start);
     const rec = encodedOutput(model, A, B);
+    const post = posterior(model, B);
     try {
+      mus.push(...(await post.mu.data()));
+      logvars.push(...(await post.logvar.data()));
       await pairs(outs.slice(0, -1), outs.slice(1), l1, ds);
       recL1.push(...(await meanL1(rec, B)));
       recPsnr.push(...(await psnr(rec, B)));
@@ -222,8 +242,10 @@ export async function evaluateModel(
       images.push(...rows);
       if (synthetic) {
         part.forEach((x, k) => {
-          if (classifyMode(fromCHW(recData, nc, size, size, k * plane), x.mask, modes).mode === x.mode)
-            kept++;
+          const c = classifyMode(fromCHW(recData, nc, size, size, k * plane), x.mask, modes);
+          if (c.mode !== x.mode) return;
+          kept++;
+          if (c.distance <= threshold && c.pixels >= VALID_MIN_PIXELS) validKept++;
         });
       }
       // Real pairs: the same outline in S random modes (synthetic), else consecutive inputs' B's.
@@ -245,7 +267,7 @@ export async function evaluateModel(
       A.dispose();
       B.dispose();
       rec.dispose();
-      for (const t of outs) t.dispose();
+      for (const t of [post.mu, post.logvar, ...outs]) t.dispose();
     }
   }
   if (!synthetic && n >= 2) {
@@ -277,8 +299,9 @@ export async function evaluateModel(
     reconstruction: {
       l1: meanStd(recL1).mean,
       psnr: meanStd(recPsnr).mean,
-      ...(synthetic ? { modeKept: kept / n } : {}),
+      ...(synthetic ? { modeKept: kept / n, validKept: validKept / n } : {}),
     },
+    posterior: posteriorMatch(mus, logvars, o.nz),
     ndb: ndbJsd(realFit, fakeVecs, { bins, seed }),
     ndbRealVsReal: ndbJsd(realFit, realHeld, { bins, seed }),
     seconds: 0,
@@ -346,6 +369,8 @@ export function evalRows(r: EvalResult): [string, string, string][] {
     );
     if (r.reconstruction.modeKept !== undefined)
       rows.push(["encoded-z output keeps B's mode", pct(r.reconstruction.modeKept), 'target >= 80%']);
+    if (r.reconstruction.validKept !== undefined)
+      rows.push(['... and is valid', pct(r.reconstruction.validKept), 'G rendering the mode it is given']);
   }
   rows.push(
     [
@@ -355,6 +380,15 @@ export function evalRows(r: EvalResult): [string, string, string][] {
     ],
     ['JSD of the bin histograms', r.ndb.jsd.toFixed(4), `real vs real: ${r.ndbRealVsReal.jsd.toFixed(4)}`],
   );
+  if (r.posterior) {
+    const { mean, variance, kl } = r.posterior;
+    const worst = Math.max(...mean.map(Math.abs));
+    rows.push([
+      "E's aggregate posterior vs N(0, I)",
+      `KL ${kl.toFixed(2)} (mean up to ${worst.toFixed(2)} off 0, var ${Math.min(...variance).toFixed(2)}-${Math.max(...variance).toFixed(2)})`,
+      'the prior of random z: KL 0',
+    ]);
+  }
   return rows;
 }
 

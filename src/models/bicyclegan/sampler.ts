@@ -48,6 +48,18 @@ export function encodedOutput(model: BicycleGAN, a: Tensor, reference: Tensor): 
   );
 }
 
+/** E's posterior for each reference image: mu and logvar, [N, nz] each (eval mode, no graph). */
+export function posterior(model: BicycleGAN, reference: Tensor): { mu: Tensor; logvar: Tensor } {
+  model.eval();
+  return noGrad(() =>
+    tidy(() => {
+      const { mu, logvar } = model.E.call(reference);
+      if (!logvar) throw new Error('posterior: the encoder must return logvar (vaeLike)');
+      return { mu: keep(mu), logvar: keep(logvar) };
+    }),
+  );
+}
+
 /** Points from z0 to z1 in `steps` steps: straight (linear) or along the great circle (slerp). */
 export function interpolate(
   z0: Float32Array,
