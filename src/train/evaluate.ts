@@ -353,7 +353,7 @@ export function evalRows(r: EvalResult): [string, string, string][] {
       `${f3(r.diversity.msssim.mean)} ± ${f3(r.diversity.msssim.std)}`,
       `real: ${f3(r.realDiversity.msssim.mean)}`,
     ],
-    ['reconstruction L1 |G(A, mu(E(B))) - B|', f3(r.reconstruction.l1), 'lower is better'],
+    ['reconstruction L1, G(A, mu(E(B))) vs B', f3(r.reconstruction.l1), 'lower is better'],
     ['reconstruction PSNR (dB)', r.reconstruction.psnr.toFixed(2), 'higher is better'],
   ];
   if (r.coverage) {
