@@ -27,8 +27,10 @@ export {
 } from './bicyclegan/networks.ts';
 export { ResNet18Encoder } from './bicyclegan/resnet18.ts';
 export {
+  decode,
   encodedOutput,
   interpolate,
+  posterior,
   randomCodes,
   samplesIndependent,
   samplesPerCode,

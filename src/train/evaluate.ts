@@ -27,7 +27,7 @@ import { meanL1, msssim, psnr } from '../eval/msssim.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { BicycleGAN } from '../models/bicyclegan/model.ts';
 import { netSize } from '../models/bicyclegan/networks.ts';
-import { encodedOutput, posterior, samplesIndependent } from '../models/bicyclegan/sampler.ts';
+import { decode, posterior, samplesIndependent } from '../models/bicyclegan/sampler.ts';
 import { tensor } from '../ops/creation.ts';
 import { concat } from '../ops/shape.ts';
 import { keep, tidy } from '../scope.ts';
@@ -220,8 +220,9 @@ export async function evaluateModel(
       cB,
     );
     const outs = samplesIndependent(model, A, S, seed + 1_000_003 * start);
-    const rec = encodedOutput(model, A, B);
+    // E runs once: its mu gives the encoded output, mu and logvar the posterior match.
     const post = posterior(model, B);
+    const rec = decode(model, A, post.mu);
     try {
       mus.push(...(await post.mu.data()));
       logvars.push(...(await post.logvar.data()));

@@ -37,6 +37,12 @@ export function samplesIndependent(model: BicycleGAN, a: Tensor, samples: number
   );
 }
 
+/** G(A, z) for given codes z, [N, nz] (eval mode, no graph). */
+export function decode(model: BicycleGAN, a: Tensor, z: Tensor): Tensor {
+  model.eval();
+  return noGrad(() => tidy(() => keep(model.generate(a, z))));
+}
+
 /** G(A, mu(E(reference))): the reference's style on A's content (E's mean, no sampling). */
 export function encodedOutput(model: BicycleGAN, a: Tensor, reference: Tensor): Tensor {
   model.eval();
