@@ -1,5 +1,5 @@
 // GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
-//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--steps 3] [--grids --rows 40]
+//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--nef 8 --ndf 8] [--steps 3] [--grids --rows 40]
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
@@ -9,7 +9,9 @@ import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .option('size', { type: 'number', default: 64, choices: [64, 128, 256] })
-  .option('ngf', { type: 'number', default: 16, describe: 'width of G, E and D' })
+  .option('ngf', { type: 'number', default: 16, describe: 'width of G (and of E and D unless given)' })
+  .option('nef', { type: 'number', describe: 'width of E (default: --ngf)' })
+  .option('ndf', { type: 'number', describe: 'width of D (default: --ngf)' })
   .option('steps', { type: 'number', default: 3 })
   .option('grids', { type: 'boolean', default: false, describe: 'one row per kernel and workgroup grid' })
   .option('rows', { type: 'number', default: 20, describe: 'rows of the table' })
@@ -26,8 +28,8 @@ const m = await BicycleGAN.create(
     netD: `basic_${s}_multi` as NetD,
     netD2: `basic_${s}_multi` as NetD,
     ngf: argv.ngf,
-    nef: argv.ngf,
-    ndf: argv.ngf,
+    nef: argv.nef ?? argv.ngf,
+    ndf: argv.ndf ?? argv.ngf,
   },
   1,
 );
