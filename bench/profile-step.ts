@@ -4,8 +4,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
+import { Kernel } from '../src/kernels/declare.ts';
 import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
 import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
+import { launchFlops } from './gemm-flops.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .option('size', { type: 'number', default: 64, choices: [64, 128, 256] })
@@ -46,14 +48,37 @@ const t0 = performance.now();
 for (let i = 0; i < argv.steps; i++) await step();
 const wall = (performance.now() - t0) / argv.steps;
 const perStep = (T.deviceStats().dispatches - d0) / argv.steps;
+// GEMM FLOPs per profile row, keyed as the runtime labels its passes (kernel:entry[ grid]).
+const flops = new Map<string, number>();
+const proto = Kernel.prototype as unknown as {
+  run: (
+    this: Kernel<never, never>,
+    entry: string,
+    l: { params: Record<string, number>; workgroups?: number[] },
+  ) => void;
+};
+const run = proto.run;
+proto.run = function (entry, l) {
+  const grid = argv.grids && l.workgroups ? ` ${[0, 1, 2].map((i) => l.workgroups?.[i] ?? 1).join('x')}` : '';
+  const key = `${this.name}:${entry}${grid}`;
+  flops.set(key, (flops.get(key) ?? 0) + launchFlops(this.name, l.params));
+  run.call(this, entry, l);
+};
 rt().startProfile({ grids: argv.grids });
 for (let i = 0; i < argv.steps; i++) await step();
 const report = await rt().stopProfile();
+proto.run = run;
 const gpu = report.reduce((a, r) => a + r.ms, 0) / argv.steps;
 console.log(`\nstep: ${wall.toFixed(0)} ms wall, ${gpu.toFixed(0)} ms GPU, ${perStep} dispatches\n`);
-console.log('| kernel | calls/step | ms/step | share |\n|---|---:|---:|---:|');
+const gemm = [...flops.values()].reduce((a, f) => a + f, 0) / argv.steps;
+console.log(
+  `GEMM work: ${(gemm / 1e9).toFixed(3)} GFLOP/step, ${(gemm / 1e6 / gpu).toFixed(2)} GFLOP/s of GPU time\n`,
+);
+console.log('| kernel | calls/step | ms/step | share | GEMM GFLOP/s |\n|---|---:|---:|---:|---:|');
 for (const r of report.slice(0, argv.rows)) {
+  const f = flops.get(r.kernel) ?? 0;
+  const rate = f > 0 ? (f / 1e6 / r.ms).toFixed(2) : '';
   console.log(
-    `| ${r.kernel} | ${r.count / argv.steps} | ${(r.ms / argv.steps).toFixed(1)} | ${((100 * r.ms) / argv.steps / gpu).toFixed(1)}% |`,
+    `| ${r.kernel} | ${r.count / argv.steps} | ${(r.ms / argv.steps).toFixed(1)} | ${((100 * r.ms) / argv.steps / gpu).toFixed(1)}% | ${rate} |`,
   );
 }
