@@ -56,7 +56,7 @@ const OLD_SYNTHETIC = {
     lambdaGAN: 1,
     lambdaGAN2: 1,
     lambdaZ: 0.5,
-    lambdaKL: 0.01,
+    lambdaKL: 0.03, // the synthetic preset
     lr: 0.001,
     beta1: 0.5,
     initType: 'xavier',
@@ -73,8 +73,8 @@ const OLD_SYNTHETIC = {
   skipBadImages: false,
   batchSize: 2,
   split: true,
-  niter: 4,
-  niterDecay: 3,
+  niter: 2, // the synthetic preset
+  niterDecay: 5,
   printFreq: 10,
   displayFreq: 50,
   displayCount: 4,
@@ -284,7 +284,8 @@ test('--help lists every option with its description and default', async () => {
       );
     }
   }
-  assert.match(help, /--niter .*\[default: 100; edges2shoes: 30; synthetic: 3\]/);
+  assert.match(help, /--niter .*\[default: 100; edges2shoes: 30; synthetic: 2\]/);
+  assert.match(help, /--niter_decay .*\[default: 100; edges2shoes: 30; synthetic: 5\]/);
 });
 
 test('OptionsOf: camelCase names, `to`, `invert`, optional entries, demanded entries', () => {
