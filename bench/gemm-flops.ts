@@ -22,18 +22,36 @@ export function launchFlops(name: string, p: Params): number {
 let total = 0;
 let installed = false;
 
+/** What a launch observer is told: the kernel, entry, workgroup grid and the launch's GEMM FLOPs. */
+export type LaunchObserver = (
+  kernel: string,
+  entry: string,
+  workgroups: readonly number[] | undefined,
+  flops: number,
+) => void;
+
+let observer: LaunchObserver | null = null;
+
 /** Starts counting (idempotent). */
 export function installGemmCounter(): void {
   if (installed) return;
   installed = true;
   const proto = Kernel.prototype as unknown as {
-    run: (this: Kernel<never, never>, entry: string, l: { params: Params }) => void;
+    run: (this: Kernel<never, never>, entry: string, l: { params: Params; workgroups?: number[] }) => void;
   };
   const run = proto.run;
   proto.run = function (entry, l) {
-    total += launchFlops(this.name, l.params);
+    const f = launchFlops(this.name, l.params);
+    total += f;
+    observer?.(this.name, entry, l.workgroups, f);
     run.call(this, entry, l);
   };
+}
+
+/** Calls `fn` at every launch from now on (null: stops); installs the counter. */
+export function observeLaunches(fn: LaunchObserver | null): void {
+  installGemmCounter();
+  observer = fn;
 }
 
 /** GEMM FLOPs launched since the counter was installed. */

@@ -4,10 +4,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
-import { Kernel } from '../src/kernels/declare.ts';
 import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
 import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
-import { launchFlops } from './gemm-flops.ts';
+import { observeLaunches } from './gemm-flops.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .option('size', { type: 'number', default: 64, choices: [64, 128, 256] })
@@ -50,24 +49,15 @@ const wall = (performance.now() - t0) / argv.steps;
 const perStep = (T.deviceStats().dispatches - d0) / argv.steps;
 // GEMM FLOPs per profile row, keyed as the runtime labels its passes (kernel:entry[ grid]).
 const flops = new Map<string, number>();
-const proto = Kernel.prototype as unknown as {
-  run: (
-    this: Kernel<never, never>,
-    entry: string,
-    l: { params: Record<string, number>; workgroups?: number[] },
-  ) => void;
-};
-const run = proto.run;
-proto.run = function (entry, l) {
-  const grid = argv.grids && l.workgroups ? ` ${[0, 1, 2].map((i) => l.workgroups?.[i] ?? 1).join('x')}` : '';
-  const key = `${this.name}:${entry}${grid}`;
-  flops.set(key, (flops.get(key) ?? 0) + launchFlops(this.name, l.params));
-  run.call(this, entry, l);
-};
+observeLaunches((kernel, entry, workgroups, f) => {
+  const grid = argv.grids && workgroups ? ` ${[0, 1, 2].map((i) => workgroups[i] ?? 1).join('x')}` : '';
+  const key = `${kernel}:${entry}${grid}`;
+  flops.set(key, (flops.get(key) ?? 0) + f);
+});
 rt().startProfile({ grids: argv.grids });
 for (let i = 0; i < argv.steps; i++) await step();
 const report = await rt().stopProfile();
-proto.run = run;
+observeLaunches(null);
 const gpu = report.reduce((a, r) => a + r.ms, 0) / argv.steps;
 console.log(`\nstep: ${wall.toFixed(0)} ms wall, ${gpu.toFixed(0)} ms GPU, ${perStep} dispatches\n`);
 const gemm = [...flops.values()].reduce((a, f) => a + f, 0) / argv.steps;
