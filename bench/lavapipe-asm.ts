@@ -4,7 +4,7 @@
 // vector multiplies and adds (the FMAs), the per-lane bounds checks of storage loads (cmp + jae
 // pairs, one per float each lane loads) and every other instruction. On lavapipe these counts, not
 // the FLOPs, set a GEMM's speed (README, Benchmarks: why the GEMM stops near 15 GFLOP/s).
-//   bash scripts/run.sh bench/lavapipe-asm.ts [--body gemm_subgroup|gemm] [--op matmul|conv]
+//   bash scripts/run.sh bench/lavapipe-asm.ts [--body gemm_subgroup|gemm_subgroup_rows|gemm] [--op matmul|conv]
 // Only meaningful on lavapipe (llvmpipe); on a GPU there is no such dump.
 import { spawnSync } from 'node:child_process';
 import yargs from 'yargs';
@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 
 const argv = yargs(hideBin(process.argv))
   .usage('$0 [--body B] [--op matmul|conv]: instruction counts of a GEMM body on lavapipe')
-  .option('body', { choices: ['gemm_subgroup', 'gemm'] as const, default: 'gemm_subgroup' as const })
+  .option('body', { choices: ['gemm_subgroup', 'gemm_subgroup_rows', 'gemm'] as const, default: 'gemm_subgroup' as const })
   .option('op', { choices: ['matmul', 'conv'] as const, default: 'matmul' as const })
   .option('child', { type: 'boolean', hidden: true, default: false })
   .strict()

@@ -161,9 +161,11 @@ test('a weight, bias and input used by two convs: gradients summed in place (int
   for (let i = 0; i < once.length; i++) assert.ok(Math.abs(twice[i] - 2 * once[i]) < 1e-4, `grad ${i}`);
 });
 
-// The adapter picks one GEMM body; the others must be exact too (a GPU gets gemm_tiled).
-for (const body of ['gemm', 'gemm_tiled'] as const)
+// The adapter picks the GEMM body per launch; every body must be exact for every launch (a GPU gets
+// gemm_tiled; the CPU driver gemm_subgroup, or gemm_subgroup_rows for results of few columns).
+for (const body of ['gemm', 'gemm_subgroup_rows', 'gemm_tiled'] as const)
   test(`GEMM body ${body}: every conv and transposed-conv case, forward and gradients`, async () => {
+    if (body === 'gemm_subgroup_rows' && T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
     forceGemmBody(body);
     try {
       for (const [, xs, ws, geom] of convCases) {

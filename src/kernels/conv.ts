@@ -158,7 +158,7 @@ export function convForward(
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const tile = gemmTile();
+  const tile = gemmTile(N);
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
     params: params(g, !!bias, {
@@ -247,7 +247,7 @@ export function convDgrad(
   };
   const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
   if (g.C * maxN * g.N * live.length > 0) {
-    const tile = gemmTile();
+    const tile = gemmTile(maxN);
     DGRAD[tile.body].run('gemm', {
       params: params(g, !!bias, extra, table),
       bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
@@ -305,7 +305,7 @@ function wgrad(
   const N = taps + (bias ? 1 : 0);
   const depth = g.N * g.OH * g.OW;
   const tile = gemmTile();
-  const tiles = Math.ceil(M / (tile.WG_Y * tile.TM)) * Math.ceil(N / (tile.WG_X * tile.TN));
+  const tiles = Math.ceil(M / tile.groupRows) * Math.ceil(N / tile.groupCols);
   // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(tile.fill / tiles)));
   const chunk = Math.ceil(depth / splits);

@@ -9,14 +9,19 @@ import { declareKernel, wgslConst } from './declare.ts';
 const TILE = {
   gemm: { TM: wgslConst('gemm', 'TM'), TN: wgslConst('gemm', 'TN') },
   gemm_subgroup: { TM: wgslConst('gemm_subgroup', 'TM'), TN: wgslConst('gemm_subgroup', 'TN') },
+  gemm_subgroup_rows: {
+    TM: wgslConst('gemm_subgroup_rows', 'TM'),
+    TN: wgslConst('gemm_subgroup_rows', 'TN'),
+  },
   gemm_tiled: { TM: wgslConst('gemm_tiled', 'TM'), TN: wgslConst('gemm_tiled', 'TN') },
 };
 
 /**
  * The GEMM bodies over the same hooks: the portable register tile (gemm), the CPU driver's
- * subgroup-broadcast variant (gemm_subgroup) and the GPUs' workgroup-memory tiles (gemm_tiled).
+ * subgroup-broadcast variants (gemm_subgroup: lanes along N, A shared; gemm_subgroup_rows: lanes
+ * along M, B shared, for results of few columns) and the GPUs' workgroup-memory tiles (gemm_tiled).
  */
-export type GemmBody = 'gemm' | 'gemm_subgroup' | 'gemm_tiled';
+export type GemmBody = 'gemm' | 'gemm_subgroup' | 'gemm_subgroup_rows' | 'gemm_tiled';
 
 export interface GemmTile {
   body: GemmBody;
@@ -25,9 +30,15 @@ export interface GemmTile {
   /** Rows and columns of C per invocation (the body's constants). */
   TM: number;
   TN: number;
+  /** Rows and columns of C one workgroup covers. */
+  groupRows: number;
+  groupCols: number;
   /** The workgroups a split-K launch aims for: what fills the device. */
   fill: number;
 }
+
+/** Results with at most this many columns take gemm_subgroup_rows where gemm_subgroup would be used. */
+const FEW_COLUMNS = 8;
 
 let forced: GemmBody | null = null;
 
@@ -37,32 +48,43 @@ export function forceGemmBody(body: GemmBody | null): void {
 }
 
 /**
- * The strategy per adapter. The CPU driver (8-lane SIMD, where loads dominate and barriers cost more
- * than they save) wants 8x1 workgroups, and with subgroups of exactly 8 the broadcast body; a GPU
+ * The strategy per adapter, and per launch when the result has `columns` columns. The CPU driver
+ * (8-lane SIMD, where loads dominate and barriers cost more than they save) wants 8x1 workgroups, and
+ * with subgroups of exactly 8 a broadcast body: lanes along N, or along M when N <= FEW_COLUMNS (with
+ * 8 lanes x 2 columns along N, a 4-column result would leave 3 lanes in 4 recomputing copies). A GPU
  * gets 16x16 workgroups over workgroup-memory tiles.
  */
-export function gemmTile(): GemmTile {
+export function gemmTile(columns = Number.POSITIVE_INFINITY): GemmTile {
   const info = rt().info;
   const sub8 = subgroupsOf8(info);
-  const body: GemmBody = forced ?? (info.isCpu ? (sub8 ? 'gemm_subgroup' : 'gemm') : 'gemm_tiled');
-  if (body === 'gemm_subgroup' && !sub8) throw new Error('gemm_subgroup needs subgroups of exactly 8 lanes');
+  const auto: GemmBody = info.isCpu ? (sub8 ? 'gemm_subgroup' : 'gemm') : 'gemm_tiled';
+  const body: GemmBody =
+    forced ?? (auto === 'gemm_subgroup' && columns <= FEW_COLUMNS ? 'gemm_subgroup_rows' : auto);
+  if ((body === 'gemm_subgroup' || body === 'gemm_subgroup_rows') && !sub8)
+    throw new Error(`${body} needs subgroups of exactly 8 lanes`);
   // A GPU wants ~2k workgroups in flight. The CPU driver runs them on one thread per core: two per
   // core keep every core busy, and more splits would only add a pass summing the partials.
   const fill = info.isCpu && body !== 'gemm_tiled' ? 2 * info.hostThreads : 2048;
-  if (body === 'gemm_tiled') return { body, WG_X: 16, WG_Y: 16, ...TILE[body], fill };
-  return info.isCpu || body === 'gemm_subgroup'
-    ? { body, WG_X: 8, WG_Y: 1, ...TILE[body], fill }
-    : { body, WG_X: 8, WG_Y: 8, ...TILE[body], fill };
+  const { TM, TN } = TILE[body];
+  const [WG_X, WG_Y] = body === 'gemm_tiled' ? [16, 16] : info.isCpu || body !== 'gemm' ? [8, 1] : [8, 8];
+  // gemm_subgroup_rows lays its WG_X lanes along M, every other body along N.
+  const [groupRows, groupCols] = body === 'gemm_subgroup_rows' ? [WG_X * TM, TN] : [WG_Y * TM, WG_X * TN];
+  return { body, WG_X, WG_Y, TM, TN, groupRows, groupCols, fill };
 }
 
 /** One declaration per GEMM body for a hook set (the same params, entries and constants). */
 export function perBody<K>(make: (body: GemmBody) => K): Record<GemmBody, K> {
-  return { gemm: make('gemm'), gemm_subgroup: make('gemm_subgroup'), gemm_tiled: make('gemm_tiled') };
+  return {
+    gemm: make('gemm'),
+    gemm_subgroup: make('gemm_subgroup'),
+    gemm_subgroup_rows: make('gemm_subgroup_rows'),
+    gemm_tiled: make('gemm_tiled'),
+  };
 }
 
 /** The workgroup grid covering an M x N result per batch. */
 export function gemmGrid(tile: GemmTile, M: number, N: number, batches: number): [number, number, number] {
-  return [Math.ceil(N / (tile.WG_X * tile.TN)), Math.ceil(M / (tile.WG_Y * tile.TM)), batches];
+  return [Math.ceil(N / tile.groupCols), Math.ceil(M / tile.groupRows), batches];
 }
 
 const MATMUL = perBody((body) =>
@@ -107,7 +129,7 @@ export function gemm(
   bias: Tensor | null = null,
 ): void {
   if (M * N * batches === 0) return;
-  const tile = gemmTile();
+  const tile = gemmTile(N);
   MATMUL[tile.body].run('gemm', {
     params: {
       M,
