@@ -158,7 +158,7 @@ export function convForward(
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const tile = gemmTile(N);
+  const tile = gemmTile(N, g.C * g.KH * g.KW);
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   FORWARD[tile.body].run('gemm', {
     params: params(g, !!bias, {
@@ -304,7 +304,7 @@ function wgrad(
   const taps = g.C * g.KH * g.KW;
   const N = taps + (bias ? 1 : 0);
   const depth = g.N * g.OH * g.OW;
-  const tile = gemmTile();
+  const tile = gemmTile(N, depth);
   const tiles = Math.ceil(M / tile.groupRows) * Math.ceil(N / tile.groupCols);
   // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(tile.fill / tiles)));
