@@ -1,9 +1,12 @@
 // GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
 //   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--nef 8 --ndf 8] [--steps 3] [--grids --rows 40]
+//   [--against gemm_subgroup]: then the step's wall time, interleaved, with the adapter's GEMM body per
+//   launch and with one body forced for every launch (an A/B of a body choice in one process).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
+import { forceGemmBody } from '../src/kernels/gemm.ts';
 import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
 import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
 import { observeLaunches } from './gemm-flops.ts';
@@ -16,6 +19,11 @@ const argv = await yargs(hideBin(process.argv))
   .option('steps', { type: 'number', default: 3 })
   .option('grids', { type: 'boolean', default: false, describe: 'one row per kernel and workgroup grid' })
   .option('rows', { type: 'number', default: 20, describe: 'rows of the table' })
+  .option('against', {
+    choices: ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled'] as const,
+    describe: 'A/B: time steps interleaved, the per-launch body choice against this body everywhere',
+  })
+  .option('ab-steps', { type: 'number', default: 12, describe: 'steps of each side of the A/B' })
   .help()
   .parse();
 
@@ -71,4 +79,32 @@ for (const r of report.slice(0, argv.rows)) {
   console.log(
     `| ${r.kernel} | ${r.count / argv.steps} | ${(r.ms / argv.steps).toFixed(1)} | ${((100 * r.ms) / argv.steps / gpu).toFixed(1)}% | ${rate} |`,
   );
+}
+
+if (argv.against) {
+  // Alternate the order each round so drift of the machine's speed hits both sides alike.
+  const sides = { 'per launch': null, [`${argv.against} everywhere`]: argv.against } as const;
+  const times = new Map<string, number[]>(Object.keys(sides).map((k) => [k, []]));
+  for (const body of Object.values(sides)) {
+    forceGemmBody(body);
+    await step(); // compile
+  }
+  for (let i = 0; i < argv.abSteps; i++) {
+    const order = Object.entries(sides);
+    if (i % 2) order.reverse();
+    for (const [name, body] of order) {
+      forceGemmBody(body);
+      const t0 = performance.now();
+      await step();
+      times.get(name)!.push(performance.now() - t0);
+    }
+  }
+  forceGemmBody(null);
+  console.log(`\nA/B, ${argv.abSteps} steps each, interleaved: median [min-max] ms/step`);
+  for (const [name, v] of times) {
+    v.sort((a, b) => a - b);
+    console.log(
+      `  ${name}: ${v[v.length >> 1]!.toFixed(0)} [${v[0]!.toFixed(0)}-${v[v.length - 1]!.toFixed(0)}]`,
+    );
+  }
 }
