@@ -164,6 +164,29 @@ test('norm_E / norm_D and init_type_E / init_type_D: per-network choices, the sh
   m.dispose();
 });
 
+test('lr_D: the discriminators start at their own rate, the default shares --lr, the schedule decays both', async () => {
+  const rates = (m: BicycleGAN) =>
+    Object.fromEntries(m.optimizers().map(([n, o]) => [n, o.paramGroups[0]!.lr]));
+  const same = await BicycleGAN.create({ ...tiny, lr: 0.001 }, 1);
+  assert.equal(rates(same), { G: 0.001, E: 0.001, D: 0.001, D2: 0.001 });
+  same.dispose();
+  const m = await BicycleGAN.create({ ...tiny, lr: 0.001, lrD: 0.004 }, 1);
+  assert.equal(rates(m), { G: 0.001, E: 0.001, D: 0.004, D2: 0.004 });
+  // Half-way through the decay every rate is half its own start (the trainer's one schedule).
+  const sched = T.optim.linearDecay(
+    { paramGroups: m.optimizers().flatMap(([, o]) => o.paramGroups) },
+    { niter: 1, niterDecay: 3 },
+  );
+  sched.step();
+  sched.step();
+  const r = rates(m);
+  for (const [n, want] of Object.entries({ G: 0.0005, E: 0.0005, D: 0.002, D2: 0.002 }))
+    assert.ok(Math.abs(r[n]! - want) < 1e-12, `${n}: ${r[n]} against ${want}`);
+  m.setLr(0.0001);
+  assert.equal(rates(m), { G: 0.0001, E: 0.0001, D: 0.0004, D2: 0.0004 });
+  m.dispose();
+});
+
 test('G on two codes as one batch: the outputs and gradients of two passes (instance norm, no dropout)', async () => {
   const G = defineG('unet_64', {
     ...base,

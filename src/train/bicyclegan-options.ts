@@ -250,6 +250,12 @@ export const MODEL_OPTIONS = {
     group: 'Model',
   },
   lr: { type: 'number', above: 0, default: D.lr, describe: 'initial Adam learning rate', group: 'Model' },
+  lr_D: {
+    type: 'number',
+    above: 0,
+    describe: "the discriminators' initial learning rate (default: --lr; decays with it)",
+    group: 'Model',
+  },
   beta1: { type: 'number', min: 0, max: 1, default: D.beta1, describe: 'Adam beta1', group: 'Model' },
 } as const satisfies OptionTable;
 

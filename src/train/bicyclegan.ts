@@ -156,7 +156,8 @@ export async function trainBicycleGAN(options: TrainOptions): Promise<TrainResul
             lossT.dispose();
           }
         },
-        // One schedule over the groups of all four optimizers (they share the rate).
+        // One schedule over the groups of all four optimizers, each decaying from its own base rate
+        // (D and D2 start at --lr_D when given).
         schedulers: [
           linearDecay(
             { paramGroups: model.optimizers().flatMap(([, opt]) => opt.paramGroups) },

@@ -51,6 +51,8 @@ export interface BicycleGANOptions {
   lambdaZ: number;
   lambdaKL: number;
   lr: number;
+  /** D's and D2's initial learning rate (default: lr; scheduled with it), as in a two-timescale GAN. */
+  lrD?: number | undefined;
   beta1: number;
   initType: InitType;
   /** E's init_type (default: initType): a net without normalisation needs a scale-keeping init. */
@@ -89,6 +91,7 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
   lambdaZ: 0.5,
   lambdaKL: 0.01,
   lr: 0.0002,
+  lrD: undefined,
   beta1: 0.5,
   initType: 'xavier',
   initTypeE: undefined,
@@ -133,11 +136,11 @@ export class BicycleGAN {
     const dIn = o.conditionalD ? o.inputNc + o.outputNc : o.outputNc;
     this.D = defineD(o.netD, { inputNc: dIn, ndf: o.ndf, norm: normD, numDs: o.numDs });
     this.D2 = o.useSameD ? null : defineD(o.netD2, { inputNc: dIn, ndf: o.ndf, norm: normD, numDs: o.numDs });
-    const adam = (m: AnyModule) => new Adam(m.namedParameters(), { lr: o.lr, betas: [o.beta1, 0.999] });
-    this.optG = adam(this.G);
-    this.optE = adam(this.E);
-    this.optD = adam(this.D);
-    this.optD2 = this.D2 ? adam(this.D2) : null;
+    const adam = (m: AnyModule, lr: number) => new Adam(m.namedParameters(), { lr, betas: [o.beta1, 0.999] });
+    this.optG = adam(this.G, o.lr);
+    this.optE = adam(this.E, o.lr);
+    this.optD = adam(this.D, o.lrD ?? o.lr);
+    this.optD2 = this.D2 ? adam(this.D2, o.lrD ?? o.lr) : null;
   }
 
   /** Builds the four networks and initialises them as the reference (init_type, init_gain), seeded. */
@@ -321,9 +324,13 @@ export class BicycleGAN {
     return noGrad(() => this.G.call(a, z));
   }
 
-  /** Sets the learning rate of all four optimizers (trainBicycleGAN schedules them with optim.linearDecay). */
+  /**
+   * Sets G's and E's learning rate to lr, and D's and D2's to lr scaled by lrD / lr (trainBicycleGAN
+   * schedules them with optim.linearDecay instead).
+   */
   setLr(lr: number): void {
-    for (const [, opt] of this.optimizers()) opt.lr = lr;
+    const d = (this.opts.lrD ?? this.opts.lr) / this.opts.lr;
+    for (const [name, opt] of this.optimizers()) opt.lr = name === 'D' || name === 'D2' ? lr * d : lr;
   }
 
   /** Frees every parameter, gradient and optimizer state. */
