@@ -406,6 +406,21 @@ test('resume with changed options: refused with every difference unless not give
     named(/field 'model\.ngf' must be a number, got "2"/),
   );
   await bad((s) => (s.batch = 9), named(/batch 9 is past the end of an epoch \(4 batches of 2 here\)/));
+  // lrD has no default ("as --lr"): absent above, a number when saved.
+  await bad(
+    (s) => ((s.model as Record<string, unknown>).lrD = 'fast'),
+    named(/field 'model\.lrD' must be a number, got "fast"/),
+  );
+  const withLrD = structuredClone(saved);
+  withLrD.model.lrD = 0.003;
+  writeFileSync(statePath, JSON.stringify(withLrD));
+  const r2 = await resume({}, { givenModelOptions: [] });
+  assert.is(r2.model.opts.lrD, 0.003);
+  // Resumed mid-schedule: D's rate is G's scaled by lrD / lr, both decayed alike.
+  const lrOf = (name: string) => r2.model.optimizers().find(([n]) => n === name)![1].paramGroups[0]!.lr;
+  const ratio = lrOf('D') / lrOf('G');
+  assert.ok(Math.abs(ratio - 0.003 / r2.model.opts.lr) < 1e-9, `D/G rate ${ratio}`);
+  r2.model.dispose();
   writeFileSync(statePath, before);
 });
 

@@ -118,6 +118,10 @@ export function checkpointDir(dir: string, tag: string): string {
   throw new Error(`no checkpoint '${tag}' in ${dir} (expected ${join(final, 'state.json')})`);
 }
 
+/** The type of the options without a default that are not strings (the others: a choice's name). */
+const OPTIONAL_TYPES: Partial<Record<keyof BicycleGANOptions, 'number'>> = { lrD: 'number' };
+
+/** Reads and checks a checkpoint folder's state.json (counters and model options), naming the file. */
 export function readState(folder: string): TrainState {
   const path = join(folder, 'state.json');
   let s: TrainState & { format?: string };
@@ -149,10 +153,11 @@ export function readState(folder: string): TrainState {
     // Every option of the networks and losses, with the type of its default.
     for (const [k, d] of Object.entries(DEFAULT_OPTIONS)) {
       const v = (s.model as unknown as Record<string, unknown>)[k];
-      // Options without a default (normE, normD: "as --norm") may be absent, else they are strings.
+      // Options without a default (normE, normD: "as --norm"; lrD: "as --lr") may be absent.
       if (d === undefined) {
-        if (v !== undefined && typeof v !== 'string')
-          problems.push(`field 'model.${k}' must be a string, got ${JSON.stringify(v)}`);
+        const type = OPTIONAL_TYPES[k as keyof BicycleGANOptions] ?? 'string';
+        if (v !== undefined && typeof v !== type)
+          problems.push(`field 'model.${k}' must be a ${type}, got ${JSON.stringify(v)}`);
       } else if (v === undefined) problems.push(`field 'model.${k}' is missing`);
       else if (typeof v !== typeof d) {
         problems.push(`field 'model.${k}' must be a ${typeof d}, got ${JSON.stringify(v)}`);
