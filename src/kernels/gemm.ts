@@ -1,5 +1,6 @@
-// The GEMM body (kernels/gemm.wgsl) and its matmul hooks (kernels/matmul.wgsl). The tile strategy is
-// chosen per adapter here, once; the conv hook sets (src/kernels/conv.ts) use the same one.
+// The GEMM bodies (kernels/gemm*.wgsl) and their matmul hooks (kernels/matmul.wgsl). The tile strategy
+// is chosen here, per adapter and launch shape (gemmTile); the conv hook sets (src/kernels/conv.ts) ask
+// the same function.
 import { subgroupsOf8 } from '../gpu/device.ts';
 import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
@@ -44,7 +45,7 @@ const KC = wgslConst('gemm_subgroup', 'KC');
 
 let forced: GemmBody | null = null;
 
-/** Pins the GEMM body (tests run both on one adapter); null restores the adapter's choice. */
+/** Pins the GEMM body of every launch (tests run each body on one adapter); null restores the choice. */
 export function forceGemmBody(body: GemmBody | null): void {
   forced = body;
 }
