@@ -12,7 +12,10 @@ import { hideBin } from 'yargs/helpers';
 
 const argv = yargs(hideBin(process.argv))
   .usage('$0 [--body B] [--op matmul|conv]: instruction counts of a GEMM body on lavapipe')
-  .option('body', { choices: ['gemm_subgroup', 'gemm_subgroup_rows', 'gemm'] as const, default: 'gemm_subgroup' as const })
+  .option('body', {
+    choices: ['gemm_subgroup', 'gemm_subgroup_rows', 'gemm'] as const,
+    default: 'gemm_subgroup' as const,
+  })
   .option('op', { choices: ['matmul', 'conv'] as const, default: 'matmul' as const })
   .option('child', { type: 'boolean', hidden: true, default: false })
   .strict()
