@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
-import { forceGemmBody } from '../src/kernels/gemm.ts';
+import { forceGemmBody, gemmGrid, gemmTile } from '../src/kernels/gemm.ts';
 import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as R from './reference.ts';
 
@@ -139,5 +139,45 @@ for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled']
     }
   });
 }
+
+
+test('the GEMM body per launch: few columns lay the lanes along M, short reductions the register tile', () => {
+  const info = T.deviceStats().adapter;
+  const sub8 = info.isCpu && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  const body = (columns: number, depth: number) => gemmTile(columns, depth).body;
+  if (!info.isCpu) {
+    for (const [c, d] of [
+      [4, 100],
+      [16, 100],
+      [100, 4],
+    ])
+      assert.is(body(c, d), 'gemm_tiled');
+  } else if (sub8) {
+    assert.is(body(1, 2048), 'gemm_subgroup_rows');
+    assert.is(body(8, 2048), 'gemm_subgroup_rows');
+    assert.is(body(9, 2048), 'gemm_subgroup');
+    assert.is(body(2048, 4), 'gemm');
+    assert.is(body(2048, 8), 'gemm_subgroup');
+    assert.is(body(4, 7), 'gemm');
+  } else assert.is(body(4, 100), 'gemm');
+  // The grid covers the result whichever way the lanes lie.
+  for (const [c, d] of [
+    [4, 100],
+    [100, 100],
+    [100, 4],
+  ]) {
+    const tile = gemmTile(c, d);
+    const [gx, gy] = gemmGrid(tile, 70, c, 1);
+    assert.ok(gx * tile.groupCols >= c && (gx - 1) * tile.groupCols < c, `${tile.body}: columns`);
+    assert.ok(gy * tile.groupRows >= 70 && (gy - 1) * tile.groupRows < 70, `${tile.body}: rows`);
+  }
+  // A forced body wins over the shape.
+  forceGemmBody('gemm');
+  try {
+    assert.is(body(4, 100), 'gemm');
+  } finally {
+    forceGemmBody(null);
+  }
+});
 
 test.run();
