@@ -140,7 +140,6 @@ for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled']
   });
 }
 
-
 test('the GEMM body per launch: few columns lay the lanes along M, short reductions the register tile', () => {
   const info = T.deviceStats().adapter;
   const sub8 = info.isCpu && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
