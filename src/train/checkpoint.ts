@@ -12,6 +12,7 @@ import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
 import { parse } from '../io/safetensors.ts';
 import { type BicycleGAN, type BicycleGANOptions, DEFAULT_OPTIONS } from '../models/bicyclegan/model.ts';
 import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
+import { MODEL_OPTIONS, modelOptionName } from './bicyclegan-options.ts';
 import type { OptionTable } from './options.ts';
 
 /** The options of a command that reads one checkpoint of a run (examples/sample.ts, evaluate.ts). */
@@ -118,8 +119,11 @@ export function checkpointDir(dir: string, tag: string): string {
   throw new Error(`no checkpoint '${tag}' in ${dir} (expected ${join(final, 'state.json')})`);
 }
 
-/** The type of the options without a default that are not strings (the others: a choice's name). */
-const OPTIONAL_TYPES: Partial<Record<keyof BicycleGANOptions, 'number'>> = { lrD: 'number' };
+/** The JS type of a model option's value, from its entry in the option table ('string' if none). */
+function optionType(key: keyof BicycleGANOptions): 'number' | 'string' | 'boolean' {
+  const spec = (MODEL_OPTIONS as OptionTable)[modelOptionName(key)];
+  return spec?.type === 'int' ? 'number' : (spec?.type ?? 'string');
+}
 
 /** Reads and checks a checkpoint folder's state.json (counters and model options), naming the file. */
 export function readState(folder: string): TrainState {
@@ -155,7 +159,7 @@ export function readState(folder: string): TrainState {
       const v = (s.model as unknown as Record<string, unknown>)[k];
       // Options without a default (normE, normD: "as --norm"; lrD: "as --lr") may be absent.
       if (d === undefined) {
-        const type = OPTIONAL_TYPES[k as keyof BicycleGANOptions] ?? 'string';
+        const type = optionType(k as keyof BicycleGANOptions);
         if (v !== undefined && typeof v !== type)
           problems.push(`field 'model.${k}' must be a ${type}, got ${JSON.stringify(v)}`);
       } else if (v === undefined) problems.push(`field 'model.${k}' is missing`);
