@@ -1,5 +1,5 @@
-// The Node-only side of the library (`bicycle-webgpu/node`): checkpoint files, image files and data
-// sets, the Trainer loop and its option tables, and BicycleGAN's training command. Nothing here runs in
+// The Node-only side of the library (`bicycle-webgpu/node`): checkpoint files and folders, image files
+// and data sets, the Trainer loop and its option tables, and BicycleGAN's training command. Nothing here runs in
 // a browser; the package root and its other subpaths never import this file.
 export * from './data/node.ts';
 export * from './eval/index.ts';
@@ -11,6 +11,7 @@ export {
   trainBicycleGAN,
 } from './train/bicyclegan.ts';
 export { EMBEDDED, PRESETS, parseTrainCommand, RECIPE } from './train/bicyclegan-options.ts';
+export * from './train/checkpoint-folder.ts';
 export * from './train/evaluate.ts';
 export * from './train/options.ts';
 export * from './train/report.ts';

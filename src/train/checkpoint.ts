@@ -1,19 +1,15 @@
 // BicycleGAN checkpoints: one folder per tag (`latest`, `5`, ...) holding G, E, D, D2 and their Adam
-// states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream).
-// A folder is written next to its final place (every file fsynced, through io/files.ts) and swapped in
-// by rename, so a kill at any step of a save leaves the previous checkpoint or the new one whole (see
-// writeCheckpointFolder); a swap interrupted between its two renames is recovered from `<tag>.old`,
-// which the next save keeps until its own folder is in place. Temp folders of crashed saves are removed
-// by the next save.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// states as .safetensors, plus state.json (options, epoch, position in the epoch, random stream),
+// written and loaded as any model's checkpoint folder (checkpoint-folder.ts: whole or not at all,
+// checked before any weight changes), with the state checked against the model's options.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModuleBytes, loadOptimizerBytes, moduleToBytes, optimizerToBytes } from '../io/checkpoint.ts';
-import { fsyncDir, readFileBytes, writeFileDurable } from '../io/files.ts';
-import { parse } from '../io/safetensors.ts';
 import { type BicycleGAN, type BicycleGANOptions, DEFAULT_OPTIONS } from '../models/bicyclegan/model.ts';
-import { checkStateDict, shapesOf } from '../nn/state-dict.ts';
 import { MODEL_OPTIONS, modelOptionName } from './bicyclegan-options.ts';
+import { loadNetworks, networkFiles, writeCheckpointFolder } from './checkpoint-folder.ts';
 import type { OptionTable } from './options.ts';
+
+export { checkpointDir, writeCheckpointFolder } from './checkpoint-folder.ts';
 
 /** The options of a command that reads one checkpoint of a run (examples/sample.ts, evaluate.ts). */
 export const CHECKPOINT_OPTIONS = {
@@ -57,66 +53,10 @@ export async function checkpointFiles(
     iter: state.iter,
     options: JSON.stringify(model.opts),
   };
-  const files: [string, Uint8Array | string][] = [];
-  for (const [name, net] of model.networks())
-    files.push([`net_${name}.safetensors`, await moduleToBytes(net, { ...meta, net: name })]);
-  for (const [name, opt] of model.optimizers())
-    files.push([`opt_${name}.safetensors`, await optimizerToBytes(opt, meta)]);
+  const files: [string, Uint8Array | string][] = await networkFiles(model, meta);
   // state.json last: a folder holding it is whole.
   files.push(['state.json', `${JSON.stringify({ format: FORMAT, ...state }, null, 1)}\n`]);
   return files;
-}
-
-/**
- * Writes `files` as checkpoint folder `<dir>/<tag>`, safe against a kill at any step (tested by failing
- * every file-system call of a save in turn): the folder is written as a temp folder next to its place
- * (each file and the folder fsynced) and swapped in by renames, and at every moment `<tag>` or
- * `<tag>.old` holds a whole checkpoint (checkpointDir finds it):
- *   1. remove temp folders of crashed saves, write and fsync the temp folder;
- *   2. if `<tag>` is whole: remove a stale `<tag>.old`, rename `<tag>` to `<tag>.old` (atomic);
- *      else (a swap was killed between its renames: `<tag>.old` is the only whole copy, the recovery
- *      case) remove what is at `<tag>` and keep `<tag>.old` as it is;
- *   3. rename the temp folder to `<tag>` (atomic) and fsync `dir`;
- *   4. remove `<tag>.old` (`<tag>` is whole now, so a kill during the removal harms nothing).
- */
-export function writeCheckpointFolder(
-  dir: string,
-  tag: string,
-  files: [string, Uint8Array | string][],
-): string {
-  mkdirSync(dir, { recursive: true });
-  removeOrphans(dir, tag);
-  const final = join(dir, tag);
-  const tmp = join(dir, `.${tag}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  for (const [name, data] of files) writeFileDurable(join(tmp, name), data);
-  fsyncDir(tmp);
-  const old = `${final}.old`;
-  if (existsSync(join(final, 'state.json'))) {
-    rmSync(old, { recursive: true, force: true });
-    renameSync(final, old);
-  } else rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
-  fsyncDir(dir);
-  rmSync(old, { recursive: true, force: true });
-  return final;
-}
-
-/** Removes temp folders of `tag` left by saves that crashed (another process id: never a live save). */
-function removeOrphans(dir: string, tag: string): void {
-  const prefix = `.${tag}.tmp-`;
-  for (const f of readdirSync(dir))
-    if (f.startsWith(prefix) && f !== `${prefix}${process.pid}`)
-      rmSync(join(dir, f), { recursive: true, force: true });
-}
-
-/** The folder of a checkpoint tag, falling back to `<tag>.old` after an interrupted swap. */
-export function checkpointDir(dir: string, tag: string): string {
-  const final = join(dir, tag);
-  if (existsSync(join(final, 'state.json'))) return final;
-  if (existsSync(join(`${final}.old`, 'state.json'))) return `${final}.old`;
-  throw new Error(`no checkpoint '${tag}' in ${dir} (expected ${join(final, 'state.json')})`);
 }
 
 /** The JS type of a model option's value, from its entry in the option table ('string' if none). */
@@ -183,39 +123,6 @@ export function loadCheckpoint(
   opts: { weightsOnly?: boolean } = {},
 ): TrainState {
   const state = readState(folder);
-  const nets = model.networks().map(([name, net]) => {
-    const file = join(folder, `net_${name}.safetensors`);
-    return { net, file, bytes: readFileBytes(file) };
-  });
-  const problems: string[] = [];
-  for (const { net, file, bytes } of nets) {
-    try {
-      const { tensors } = parse(bytes, file);
-      const { missingKeys, unexpectedKeys, mismatches } = checkStateDict(shapesOf(net.stateDict()), tensors);
-      if (missingKeys.length) problems.push(`${file}: missing ${missingKeys.join(', ')}`);
-      if (unexpectedKeys.length) problems.push(`${file}: unexpected ${unexpectedKeys.join(', ')}`);
-      for (const m of mismatches)
-        problems.push(`${file}: ${m.key} has shape [${m.got}], the model [${m.expected}]`);
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
-  const optimizers = opts.weightsOnly
-    ? []
-    : model.optimizers().map(([name, opt]) => {
-        const file = join(folder, `opt_${name}.safetensors`);
-        const bytes = readFileBytes(file);
-        try {
-          parse(bytes, file);
-        } catch (e) {
-          problems.push((e as Error).message);
-        }
-        return { opt, file, bytes };
-      });
-  if (problems.length) {
-    throw new Error(`cannot load checkpoint ${folder} (nothing was changed):\n  ${problems.join('\n  ')}`);
-  }
-  for (const { net, file, bytes } of nets) loadModuleBytes(net, bytes, { fileName: file });
-  for (const { opt, file, bytes } of optimizers) loadOptimizerBytes(opt, bytes, { fileName: file });
+  loadNetworks(folder, model, opts);
   return state;
 }
