@@ -6,46 +6,69 @@
 // (src/data/synthetic.ts: shoe profiles, ellipses, stars and polygons at random positions, sizes and
 // angles; --modes 1 fills them red, 2 adds blue stripes, up to 4 patterns).
 //   bash scripts/run.sh examples/dcgan.ts [--iters 400] [--batch 32] [--width 16] [--out runs/dcgan]
+//   bash scripts/run.sh examples/dcgan.ts --help          (every option; --continue_train resumes)
 // The defaults take about 6 minutes on the shared 2-core CPU driver (~1 it/s).
 // Writes runs/dcgan/: loss_log.jsonl, samples/final.png (first row: real images; then one row per
 // batch of fixed noise vectors), checkpoints/latest.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { hideBin } from 'yargs/helpers';
 import { type GridBatch, mulberry32, permutation, syntheticSample, toCHW } from '../src/data/index.ts';
 import { Adam, init, keep, nn, randn, stack, type Tensor, tensor, tidy } from '../src/index.ts';
 import {
+  checkpointable,
   type DataSource,
-  loadModule,
-  loadOptimizer,
-  saveModule,
-  saveOptimizer,
+  loadModelCheckpoint,
+  MODES,
+  type OptionTable,
+  parseOptions,
+  readCheckpointState,
+  saveModelCheckpoint,
   Trainer,
   type TrainerModule,
+  type TrainerState,
 } from '../src/node.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    iters: { type: 'string', default: '400' },
-    batch: { type: 'string', default: '32' },
-    width: { type: 'string', default: '16' },
-    nz: { type: 'string', default: '32' },
-    lr: { type: 'string', default: '0.0005' },
-    modes: { type: 'string', default: '2' },
-    images: { type: 'string', default: '1024' },
-    out: { type: 'string', default: 'runs/dcgan' },
+const OPTIONS = {
+  iters: {
+    type: 'int',
+    min: 1,
+    default: 400,
+    describe: 'training iterations in all (a resumed run does the rest)',
   },
+  batch: { type: 'int', min: 1, default: 32, describe: 'images per batch' },
+  width: { type: 'int', min: 1, default: 16, describe: "the networks' base width (channels)" },
+  nz: { type: 'int', min: 1, default: 32, describe: 'length of the noise vector z' },
+  lr: { type: 'number', above: 0, default: 0.0005, describe: 'Adam learning rate of G and D' },
+  modes: { type: 'int', min: 1, max: MODES.length, default: 2, describe: 'fill patterns of the images' },
+  images: { type: 'int', min: 1, default: 1024, describe: 'images in the data set' },
+  out: { type: 'string', default: 'runs/dcgan', describe: 'run folder' },
+  continue_train: {
+    type: 'boolean',
+    default: false,
+    describe: "resume from the run folder's latest checkpoint",
+  },
+} as const satisfies OptionTable;
+const args = await parseOptions(hideBin(process.argv), OPTIONS, {
+  scriptName: 'dcgan',
+  usage: '$0 [options]\n\nDCGAN on 32x32 images of filled shapes the project draws itself.',
+}).catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
 });
-const [iters, batchSize, w, nz] = [args.iters, args.batch, args.width, args.nz].map(Number);
+const { iters, batch: batchSize, width: w, nz } = args;
 const S = 32;
+if (args.images < batchSize) {
+  console.error(`error: --images (${args.images}) must be at least --batch (${batchSize})`);
+  process.exit(1);
+}
 
 await init();
 
 // The data set: `images` drawn filled shapes, as one NCHW float32 array in [-1, 1].
-const count = Number(args.images);
+const count = args.images;
 const images = new Float32Array(count * 3 * S * S);
 for (let i = 0; i < count; i++) {
-  toCHW(syntheticSample('train', i, { size: S, modes: Number(args.modes) }).B, images, i * 3 * S * S);
+  toCHW(syntheticSample('train', i, { size: S, modes: args.modes }).B, images, i * 3 * S * S);
 }
 const batchesPerEpoch = Math.floor(count / batchSize);
 const data: DataSource<Float32Array> = {
@@ -94,7 +117,7 @@ const D = new nn.Sequential(
 // DCGAN's init: conv weights N(0, 0.02), batch-norm weights N(1, 0.02) and biases 0.
 await nn.initWeights(G, 'normal', 0.02, 1);
 await nn.initWeights(D, 'normal', 0.02, 2);
-const adam = { lr: Number(args.lr), betas: [0.5, 0.999] as [number, number] };
+const adam = { lr: args.lr, betas: [0.5, 0.999] as [number, number] };
 const optG = new Adam(G.namedParameters(), adam);
 const optD = new Adam(D.namedParameters(), adam);
 const epochs = Math.ceil(iters / batchesPerEpoch);
@@ -104,6 +127,7 @@ const gridZ: Tensor[] = Array.from({ length: 6 }, (_, r) => keep(randn([8, nz, 1
 const realRow: GridBatch = { data: images.slice(0, 8 * 3 * S * S), shape: [8, 3, S, S] };
 
 let step = 0;
+const parts = checkpointable({ G, D }, { G: optG, D: optD });
 const dcgan: TrainerModule<Float32Array, { D: number; G: number; 'D(x)': number; 'D(G(z))': number }> = {
   async trainStep(real) {
     step++;
@@ -142,29 +166,32 @@ const dcgan: TrainerModule<Float32Array, { D: number; G: number; 'D(x)': number;
     }
     return grid;
   },
-  async saveCheckpoint(dir, tag, state) {
-    const folder = join(dir, tag);
-    mkdirSync(folder, { recursive: true });
-    await saveModule(G, join(folder, 'G.safetensors'));
-    await saveModule(D, join(folder, 'D.safetensors'));
-    await saveOptimizer(optG, join(folder, 'optG.safetensors'));
-    await saveOptimizer(optD, join(folder, 'optD.safetensors'));
-    writeFileSync(join(folder, 'state.json'), JSON.stringify({ ...state, step }));
-  },
+  // G, D, their Adam states and the Trainer's counters (plus the noise step) in one folder, swapped
+  // in whole (a kill mid-save leaves the previous checkpoint).
+  saveCheckpoint: (dir, tag, state) => saveModelCheckpoint(dir, tag, parts, { ...state, step }),
   async loadCheckpoint(dir, tag) {
-    const folder = join(dir, tag);
-    loadModule(G, join(folder, 'G.safetensors'));
-    loadModule(D, join(folder, 'D.safetensors'));
-    loadOptimizer(optG, join(folder, 'optG.safetensors'));
-    loadOptimizer(optD, join(folder, 'optD.safetensors'));
-    const state = JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'));
+    const { state, folder } = loadModelCheckpoint<TrainerState & { step: number }>(dir, tag, parts);
     step = state.step;
     return { state, folder };
   },
 };
 
+// --iters counts the whole run: a resumed one does what is left.
+const done = args.continueTrain
+  ? readCheckpointState<TrainerState>(join(args.out, 'checkpoints'), 'latest').iter
+  : 0;
+if (done >= iters) {
+  console.log(`nothing to do: ${args.out} is at iteration ${done} of ${iters}`);
+  process.exit(0);
+}
 const t0 = Date.now();
-const trainer = new Trainer(dcgan, data, { outputDir: args.out, epochs, maxIters: iters, printFreq: 50 });
+const trainer = new Trainer(dcgan, data, {
+  outputDir: args.out,
+  epochs,
+  maxIters: iters - done,
+  printFreq: 50,
+  resume: args.continueTrain ? 'latest' : undefined,
+});
 const { stopped, state } = await trainer.fit();
 console.log(
   `${stopped} after ${state.iter} iterations in ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +

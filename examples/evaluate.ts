@@ -9,14 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { init } from '../src/index.ts';
 import { CHECKPOINT_OPTIONS } from '../src/train/checkpoint.ts';
 import { evaluateRun, formatEvalTable, writeEvalJson } from '../src/train/evaluate.ts';
-import {
-  cliParser,
-  cliValues,
-  type OptionsOf,
-  type OptionTable,
-  resolveOptions,
-  runCommand,
-} from '../src/train/options.ts';
+import { type OptionTable, parseOptions, runCommand } from '../src/train/options.ts';
 import { writeRunReport } from '../src/train/report.ts';
 
 const EVAL_OPTIONS = {
@@ -48,15 +41,11 @@ const EVAL_OPTIONS = {
 await runCommand(main);
 
 async function main(): Promise<void> {
-  const parser = cliParser(hideBin(process.argv), EVAL_OPTIONS, {
+  const argv = await parseOptions(hideBin(process.argv), EVAL_OPTIONS, {
     scriptName: 'evaluate',
     usage:
       '$0 --run <run folder> [options]\n\nDiversity (L1, 1 - MS-SSIM; LPIPS needs pretrained AlexNet weights, unavailable here), mode coverage and validity (synthetic set), NDB/JSD and reconstruction of a BicycleGAN checkpoint.',
   });
-  const argv: OptionsOf<typeof EVAL_OPTIONS> = resolveOptions(
-    EVAL_OPTIONS,
-    cliValues(await parser.parse(), EVAL_OPTIONS),
-  );
   await init({ verbose: false });
   const { result, iter } = await evaluateRun(argv.run, {
     epoch: argv.epoch,

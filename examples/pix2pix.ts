@@ -8,43 +8,66 @@
 // outline has four right answers and pix2pix, having no z, can only pick or blend them).
 // The defaults take about 5 minutes on the shared 2-core CPU driver (~2 it/s).
 //   bash scripts/run.sh examples/pix2pix.ts [--iters 600] [--batch 4] [--ngf 8] [--modes 1] [--out runs/pix2pix]
+//   bash scripts/run.sh examples/pix2pix.ts --help        (every option; --continue_train resumes)
 // Writes runs/pix2pix/: loss_log.jsonl, samples/final.png (rows: A, real B, G(A)), checkpoints/latest.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { hideBin } from 'yargs/helpers';
 import { Adam, concat, init, keep, nn, optim, stack, type Tensor, tensor, tidy } from '../src/index.ts';
 import { PatchDiscriminator, UnetGenerator } from '../src/models/index.ts';
 import {
   type AlignedBatch,
   AlignedDataset,
+  checkpointable,
   type DataSource,
   ensureSyntheticDataset,
-  loadModule,
-  loadOptimizer,
-  saveModule,
-  saveOptimizer,
+  loadModelCheckpoint,
+  MODES,
+  type OptionTable,
+  parseOptions,
+  readCheckpointState,
+  saveModelCheckpoint,
   Trainer,
   type TrainerModule,
+  type TrainerState,
 } from '../src/node.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    iters: { type: 'string', default: '600' },
-    batch: { type: 'string', default: '4' },
-    ngf: { type: 'string', default: '8' },
-    lr: { type: 'string', default: '0.001' },
-    modes: { type: 'string', default: '1' },
-    out: { type: 'string', default: 'runs/pix2pix' },
+const OPTIONS = {
+  iters: {
+    type: 'int',
+    min: 1,
+    default: 600,
+    describe: 'training iterations in all (a resumed run does the rest)',
   },
+  batch: { type: 'int', min: 1, default: 4, describe: 'image pairs per batch' },
+  ngf: { type: 'int', min: 1, default: 8, describe: "the networks' base width (channels)" },
+  lr: { type: 'number', above: 0, default: 0.001, describe: 'Adam learning rate of G and D' },
+  modes: {
+    type: 'int',
+    min: 1,
+    max: MODES.length,
+    default: 1,
+    describe: 'fills per outline in the data set',
+  },
+  out: { type: 'string', default: 'runs/pix2pix', describe: 'run folder' },
+  continue_train: {
+    type: 'boolean',
+    default: false,
+    describe: "resume from the run folder's latest checkpoint",
+  },
+} as const satisfies OptionTable;
+const args = await parseOptions(hideBin(process.argv), OPTIONS, {
+  scriptName: 'pix2pix',
+  usage: "$0 [options]\n\npix2pix on the project's synthetic outline -> filled shape pairs.",
+}).catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  process.exit(1);
 });
-const iters = Number(args.iters);
-const batchSize = Number(args.batch);
-const width = Number(args.ngf);
+const { iters, batch: batchSize, ngf: width } = args;
 const lambdaL1 = 100;
 
 await init();
 const dataroot = `data/synthetic-64-pix2pix-m${args.modes}`;
-await ensureSyntheticDataset(dataroot, { size: 64, train: 400, val: 8, modes: Number(args.modes), seed: 0 });
+await ensureSyntheticDataset(dataroot, { size: 64, train: 400, val: 8, modes: args.modes, seed: 0 });
 const open = (phase: string) =>
   AlignedDataset.open({ dataroot, phase, loadSize: 64, cropSize: 64, noFlip: phase !== 'train', seed: 0 });
 const train = await open('train');
@@ -55,9 +78,10 @@ const G = new UnetGenerator({ inputNc: 3, outputNc: 3, nz: 0, numDowns: 6, ngf: 
 const D = new PatchDiscriminator({ inputNc: 6, ndf: width, nLayers: 2 });
 await nn.initWeights(G, 'normal', 0.02, 1);
 await nn.initWeights(D, 'normal', 0.02, 2);
-const adam = { lr: Number(args.lr), betas: [0.5, 0.999] as [number, number] };
+const adam = { lr: args.lr, betas: [0.5, 0.999] as [number, number] };
 const optG = new Adam(G.namedParameters(), adam);
 const optD = new Adam(D.namedParameters(), adam);
+const parts = checkpointable({ G, D }, { G: optG, D: optD });
 
 const batchesPerEpoch = train.numBatches(batchSize);
 const epochs = Math.ceil(iters / batchesPerEpoch);
@@ -115,27 +139,27 @@ const pix2pix: TrainerModule<AlignedBatch, { G_GAN: number; G_L1: number; D: num
     fake.dispose();
     return grid;
   },
-  async saveCheckpoint(dir, tag, state) {
-    const folder = join(dir, tag);
-    mkdirSync(folder, { recursive: true });
-    await saveModule(G, join(folder, 'G.safetensors'));
-    await saveModule(D, join(folder, 'D.safetensors'));
-    await saveOptimizer(optG, join(folder, 'optG.safetensors'));
-    await saveOptimizer(optD, join(folder, 'optD.safetensors'));
-    writeFileSync(join(folder, 'state.json'), JSON.stringify(state));
-  },
-  async loadCheckpoint(dir, tag) {
-    const folder = join(dir, tag);
-    loadModule(G, join(folder, 'G.safetensors'));
-    loadModule(D, join(folder, 'D.safetensors'));
-    loadOptimizer(optG, join(folder, 'optG.safetensors'));
-    loadOptimizer(optD, join(folder, 'optD.safetensors'));
-    return { state: JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8')), folder };
-  },
+  // G, D, their Adam states and the Trainer's counters in one folder, swapped in whole.
+  saveCheckpoint: (dir, tag, state) => saveModelCheckpoint(dir, tag, parts, state),
+  loadCheckpoint: async (dir, tag) => loadModelCheckpoint<TrainerState>(dir, tag, parts),
 };
 
+// --iters counts the whole run: a resumed one does what is left.
+const done = args.continueTrain
+  ? readCheckpointState<TrainerState>(join(args.out, 'checkpoints'), 'latest').iter
+  : 0;
+if (done >= iters) {
+  console.log(`nothing to do: ${args.out} is at iteration ${done} of ${iters}`);
+  process.exit(0);
+}
 const t0 = Date.now();
-const trainer = new Trainer(pix2pix, data, { outputDir: args.out, epochs, maxIters: iters, printFreq: 50 });
+const trainer = new Trainer(pix2pix, data, {
+  outputDir: args.out,
+  epochs,
+  maxIters: iters - done,
+  printFreq: 50,
+  resume: args.continueTrain ? 'latest' : undefined,
+});
 const { stopped, state } = await trainer.fit();
 await Promise.all([train.close(), val.close()]);
 console.log(

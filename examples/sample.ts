@@ -21,14 +21,7 @@ import {
   samplesPerCode,
 } from '../src/models/bicyclegan/sampler.ts';
 import { CHECKPOINT_OPTIONS, checkpointDir, loadCheckpoint, readState } from '../src/train/checkpoint.ts';
-import {
-  cliParser,
-  cliValues,
-  type OptionsOf,
-  type OptionTable,
-  resolveOptions,
-  runCommand,
-} from '../src/train/options.ts';
+import { type OptionTable, parseOptions, runCommand } from '../src/train/options.ts';
 
 const SAMPLE_OPTIONS = {
   ...CHECKPOINT_OPTIONS,
@@ -53,14 +46,10 @@ const SAMPLE_OPTIONS = {
 await runCommand(main);
 
 async function main(): Promise<void> {
-  const parser = cliParser(hideBin(process.argv), SAMPLE_OPTIONS, {
+  const argv = await parseOptions(hideBin(process.argv), SAMPLE_OPTIONS, {
     scriptName: 'sample',
     usage: '$0 --run <run folder> --input <image or folder> [options]',
   });
-  const argv: OptionsOf<typeof SAMPLE_OPTIONS> = resolveOptions(
-    SAMPLE_OPTIONS,
-    cliValues(await parser.parse(), SAMPLE_OPTIONS),
-  );
 
   // The checkpoint and its state are checked before the GPU is started.
   const folder = checkpointDir(join(argv.run, 'checkpoints'), argv.epoch);

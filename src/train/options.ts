@@ -303,6 +303,19 @@ export function cliValues<T extends OptionTable>(argv: Record<string, unknown>, 
 }
 
 /**
+ * A command's options from its arguments (`hideBin(process.argv)`): parsed by cliParser (so `--help`
+ * prints the table and exits), checked by the table, defaults filled in.
+ */
+export async function parseOptions<T extends OptionTable>(
+  args: string[],
+  table: T,
+  opts: { scriptName: string; usage: string },
+): Promise<OptionsOf<T>> {
+  const argv = await cliParser(args, table, opts).parse();
+  return resolveOptions(table, cliValues(argv, table));
+}
+
+/**
  * Runs a command's main: every expected failure (a bad option, a missing run, an unreadable image) is
  * one line `error: ...` and exit code 1; BICYCLE_VERBOSE=1 adds the stack.
  */
