@@ -10,6 +10,10 @@
 // Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write), 5 = the fused
 // activation's input (for its derivative, ACT_GRAD), 6 = a second output (conv_wgrad's bias gradient).
 // ph, pw: the conv's zero padding.
+// TAP_H, TAP_W (pipeline constants, the launch's KH and KW): the hooks split reduction and column
+// indices into (channel, kh, kw) by dividing by them; a division by a constant compiles to shifts or a
+// multiply, where a division by a uniform runs lane by lane on the CPU driver (a deep conv spent
+// 20-35% of its time there: bench/gemm-shapes.ts). Params.KH and KW hold the same values.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -30,6 +34,9 @@ struct Params {
   // conv_dgrad only: three words-of-four per stride phase (see there); up to 16 phases.
   phases: array<vec4u, 48>,
 }
+
+override TAP_H: u32;
+override TAP_W: u32;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;

@@ -22,7 +22,7 @@ fn gemm_dims(b: u32) -> vec4u {
   return vec4u(p.C, f.n.z * f.n.w, p.K * f.n.x * f.n.y, p.N * p.n_phases);
 }
 
-fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * p.KH * p.KW; }
+fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * TAP_H * TAP_W; }
 
 // dy position (row, column) of phase pixel `col` for the phase's first tap.
 fn gemm_col_pos(b: u32, col: u32) -> vec2i {
@@ -48,7 +48,7 @@ fn gemm_k(b: u32, k: u32) -> GemmStep {
   let tw = r - th * f.n.y;
   let kh = f.r.z + th * p.kstep_h;
   let kw = f.r.w + tw * p.kstep_w;
-  let a = (co * p.C * p.KH + kh) * p.KW + kw;
+  let a = (co * p.C * TAP_H + kh) * TAP_W + kw;
   // Wrapping u32 arithmetic: the base plus this lands on dy[co, oh - th*ostep_h, ow - tw*ostep_w].
   let d = co * p.OH * p.OW - th * p.ostep_h * p.OW - tw * p.ostep_w;
   return GemmStep(a, d, vec2i(-i32(th * p.ostep_h), -i32(tw * p.ostep_w)), 1u);

@@ -5,9 +5,9 @@
 // B = x through the window: column = output pixel (its window's top-left corner, which may lie in
 // the padding), step = tap (ci, kh, kw); positions are (row, column) in x's plane.
 
-fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * p.KH * p.KW, p.N); }
+fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * TAP_H * TAP_W, p.N); }
 
-fn gemm_row_base(b: u32, m: u32) -> u32 { return m * p.C * p.KH * p.KW; }
+fn gemm_row_base(b: u32, m: u32) -> u32 { return m * p.C * TAP_H * TAP_W; }
 
 // Top-left corner of output pixel `col`'s window in image b (row, column; negative in the padding).
 fn gemm_col_pos(b: u32, col: u32) -> vec2i {
@@ -24,11 +24,11 @@ fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.H, p.W); }
 
 // Step k = (ci, kh, kw): the weight column k, and the tap's offset and position inside the window.
 fn gemm_k(b: u32, k: u32) -> GemmStep {
-  let taps = p.KH * p.KW;
+  let taps = TAP_H * TAP_W;
   let ci = k / taps;
   let r = k - ci * taps;
-  let kh = r / p.KW;
-  let kw = r - kh * p.KW;
+  let kh = r / TAP_W;
+  let kw = r - kh * TAP_W;
   return GemmStep(k, (ci * p.H + kh * p.dh) * p.W + kw * p.dw, vec2i(i32(kh * p.dh), i32(kw * p.dw)), 1u);
 }
 

@@ -13,7 +13,7 @@
 
 const BIAS_COL: u32 = 0x80000000u;
 
-fn taps_total() -> u32 { return p.C * p.KH * p.KW; }
+fn taps_total() -> u32 { return p.C * TAP_H * TAP_W; }
 
 fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, taps_total() + p.has_bias, p.chunk, p.splits); }
 
@@ -22,16 +22,16 @@ fn gemm_row_base(s: u32, co: u32) -> u32 { return co * p.OH * p.OW; }
 // Column (ci, kh, kw): the tap's position relative to a window corner at (0, 0), padding included.
 fn gemm_col_pos(s: u32, col: u32) -> vec2i {
   if (col == taps_total()) { return vec2i(0); }
-  let taps = p.KH * p.KW;
+  let taps = TAP_H * TAP_W;
   let r = col % taps;
-  let kh = r / p.KW;
-  return vec2i(i32(kh * p.dh) - i32(p.ph), i32((r - kh * p.KW) * p.dw) - i32(p.pw));
+  let kh = r / TAP_W;
+  return vec2i(i32(kh * p.dh) - i32(p.ph), i32((r - kh * TAP_W) * p.dw) - i32(p.pw));
 }
 
 fn gemm_col_base(s: u32, col: u32) -> u32 {
   if (col == taps_total()) { return BIAS_COL; }
   let q = gemm_col_pos(s, col);
-  return u32(i32((col / (p.KH * p.KW)) * p.H * p.W) + q.x * i32(p.W) + q.y);
+  return u32(i32((col / (TAP_H * TAP_W)) * p.H * p.W) + q.x * i32(p.W) + q.y);
 }
 
 fn gemm_bounds(s: u32) -> vec2u { return vec2u(p.H, p.W); }

@@ -6,7 +6,7 @@
 import { rt } from '../gpu/runtime.ts';
 import { Tensor } from '../tensor.ts';
 import { declareKernel, type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
-import { type GemmBody, gemmGrid, gemmTile, perBody } from './gemm.ts';
+import { type GemmBody, type GemmTile, gemmGrid, gemmTile, perBody } from './gemm.ts';
 import { REDUCE_SUM, reduce, sumPair } from './reduce.ts';
 
 /** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
@@ -59,17 +59,26 @@ const PARAMS = {
   phases: 'u32x192',
 } as const satisfies ParamSpec;
 
+/** Pipeline constants of every conv launch: the GEMM tile's workgroup and the kernel's size. */
+type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W';
+const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W'] as const;
+
 const conv = <const E extends Record<string, readonly string[]>>(
   name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
   entries: E,
   body: GemmBody,
-): KernelDeclaration<typeof PARAMS, E, 'WG_X' | 'WG_Y'> => ({
+): KernelDeclaration<typeof PARAMS, E, ConvConstant> => ({
   name,
   files: ['conv', name, body],
   params: PARAMS,
   entries,
-  constants: ['WG_X', 'WG_Y'],
+  constants: CONV_CONSTANTS,
 });
+
+/** The pipeline constants of a conv launch on `tile` (a pipeline per kernel size and tile). */
+function convConstants(tile: GemmTile, g: ConvGeom): Record<ConvConstant, number> {
+  return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW };
+}
 
 const FORWARD = perBody((b) =>
   declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
@@ -168,7 +177,7 @@ export function convForward(
     }),
     bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
     workgroups: gemmGrid(tile, M, N, g.N),
-    constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+    constants: convConstants(tile, g),
   });
   return y;
 }
@@ -252,7 +261,7 @@ export function convDgrad(
       params: params(g, !!bias, extra, table),
       bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
-      constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+      constants: convConstants(tile, g),
     });
   }
   return dx;
@@ -325,7 +334,7 @@ function wgrad(
     params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
     bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
     workgroups: gemmGrid(tile, M, N, splits),
-    constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
+    constants: convConstants(tile, g),
   });
   if (splits === 1) return [dw!, db];
   if (db) sumPair(part, dw!, db, { a: !!into, b: !!bias?.into });
