@@ -31,15 +31,21 @@ const unary: [string, (t: T.Tensor) => T.Tensor, (v: number) => number, number, 
 ];
 
 for (const [name, gpu, f, lo, hi] of unary) {
-  test(`unary ${name}: forward and gradient`, async () => {
-    const x = randomNd([3, 5, 7], name.length, lo, hi);
-    await checkOp({
-      inputs: [x],
-      ref: ([a]) => map(a, f),
-      gpu: ([a]) => gpu(a),
-      fwdTol: { atol: 1e-5, rtol: 2e-5 },
+  // 105 elements take the scalar kernel, 48 the four-per-thread one (unary4).
+  for (const shape of [
+    [3, 5, 7],
+    [2, 4, 6],
+  ]) {
+    test(`unary ${name} ${JSON.stringify(shape)}: forward and gradient`, async () => {
+      const x = randomNd(shape, name.length + shape[0], lo, hi);
+      await checkOp({
+        inputs: [x],
+        ref: ([a]) => map(a, f),
+        gpu: ([a]) => gpu(a),
+        fwdTol: { atol: 1e-5, rtol: 2e-5 },
+      });
     });
-  });
+  }
 }
 
 const binary: [string, (a: T.Tensor, b: T.Tensor) => T.Tensor, (a: number, b: number) => number][] = [
@@ -139,9 +145,38 @@ test('every element once, across workgroups and a 2D grid', async () => {
     await close(tx.mul(ty), zip([x, y], (a, b) => a * b).data, 'binary, broadcast');
     await close(T.where(tx, ty, tx), zip([x, y], (a, b) => (a !== 0 ? b : a)).data, 'where');
     await close(T.full([n], 1.5), new Float32Array(n).fill(1.5), 'fill');
+    // 4n elements: the vec4 kernels, n threads on the same 3 x 3 grid.
+    const x4 = randomNd([4, n], 13);
+    const y4 = randomNd([4, n], 14);
+    const [tx4, ty4] = [toTensor(x4), toTensor(y4)];
+    await close(tx4.neg(), map(x4, (v) => -v).data, 'unary4');
+    await close(tx4.sub(ty4), zip([x4, y4], (a, b) => a - b).data, 'binary4');
   } finally {
     r.maxWorkgroups = saved;
   }
+});
+
+test('the vec4 kernels on regions of a larger buffer (parameters packed by an optimizer)', async () => {
+  const arena = T.tensor(
+    Float32Array.from({ length: 256 }, (_, i) => i - 100),
+    [256],
+  );
+  const a = arena.region(64, [2, 4]); // byte offset 256: the device's storage offset alignment
+  const b = arena.region(128, [8]);
+  assertClose(
+    await a.mul(2).data(),
+    Float32Array.from({ length: 8 }, (_, i) => 2 * (64 + i - 100)),
+    {},
+    'unary4',
+  );
+  assertClose(
+    await a.add(b.view([2, 4])).data(),
+    Float32Array.from({ length: 8 }, (_, i) => 2 * i + 192 - 200),
+    {},
+    'binary4',
+  );
+  // The arena around the regions is untouched.
+  assertClose((await arena.data()).slice(60, 64), [-40, -39, -38, -37], {}, 'before the region');
 });
 
 test('errors name the op and both shapes', () => {

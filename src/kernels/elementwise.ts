@@ -28,7 +28,9 @@ const ELEMENTWISE = declareKernel({
   },
   entries: {
     unary: ['in0', 'out0'],
+    unary4: ['in0v', 'out0v'],
     binary: ['in0', 'in1', 'out0'],
+    binary4: ['in0v', 'in1v', 'out0v'],
     where_select: ['in0', 'in1', 'in2', 'out0'],
     fill: ['out0'],
   },
@@ -48,11 +50,15 @@ function launch(
   const fast = inputs.every((t) => t.size === n) ? 1 : 0;
   const [sa = [], sb = [], sc = []] = inputs.map((t) => broadcastStrides(t.shape, out.shape));
   const [in0, in1 = in0, in2 = in0] = inputs;
-  ELEMENTWISE.run(entry, {
-    params: { n, op, rank: out.ndim, fast, alpha, beta, shape: out.shape, sa, sb, sc },
-    bind: { in0, in1, in2, out0: out },
-    threads: n,
-  });
+  const params = { n, op, rank: out.ndim, fast, alpha, beta, shape: out.shape, sa, sb, sc };
+  // Four elements per thread when every operand is n whole vec4s (see the WGSL).
+  if (n % 4 === 0 && (entry === 'unary' || (entry === 'binary' && fast))) {
+    ELEMENTWISE.run(entry === 'unary' ? 'unary4' : 'binary4', {
+      params,
+      bind: { in0v: in0, in1v: in1, out0v: out },
+      threads: n / 4,
+    });
+  } else ELEMENTWISE.run(entry, { params, bind: { in0, in1, in2, out0: out }, threads: n });
   return out;
 }
 
