@@ -5,6 +5,7 @@
 // GFLOP/s against the 1024^3 one of the same run says how much the shape itself costs (few rows, a
 // short reduction, few workgroups). Prints a table and writes bench/results/gemm-shapes-<adapter>.json.
 //   bash scripts/run.sh bench/gemm-shapes.ts [--reps 5] [--filter convT]
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -164,9 +165,7 @@ const slug = adapter.description
   .replace(/[^A-Za-z0-9]+/g, '-')
   .toLowerCase();
 const out = `bench/results/gemm-shapes-${slug}${argv.filter ? '-subset' : ''}.json`;
-const commit = await import('node:child_process').then(({ execFileSync }) =>
-  execFileSync('git', ['rev-parse', 'HEAD']).toString().trim(),
-);
+const commit = execFileSync('git', ['rev-parse', 'HEAD']).toString().trim();
 writeFileAtomic(
   out,
   `${JSON.stringify({ adapter, date: new Date().toISOString(), commit, reps: argv.reps, matmul1024: { ms: refMs, gflops: refRate }, rows }, null, 1)}\n`,
