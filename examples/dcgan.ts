@@ -21,7 +21,6 @@ import {
   MODES,
   type OptionTable,
   parseOptions,
-  readCheckpointState,
   saveModelCheckpoint,
   Trainer,
   type TrainerModule,
@@ -176,24 +175,19 @@ const dcgan: TrainerModule<Float32Array, { D: number; G: number; 'D(x)': number;
   },
 };
 
-// --iters counts the whole run: a resumed one does what is left.
-const done = args.continueTrain
-  ? readCheckpointState<TrainerState>(join(args.out, 'checkpoints'), 'latest').iter
-  : 0;
-if (done >= iters) {
-  console.log(`nothing to do: ${args.out} is at iteration ${done} of ${iters}`);
-  process.exit(0);
-}
 const t0 = Date.now();
 const trainer = new Trainer(dcgan, data, {
   outputDir: args.out,
   epochs,
-  maxIters: iters - done,
+  // --iters counts the whole run: a resumed one does what is left.
+  untilIter: iters,
   printFreq: 50,
   resume: args.continueTrain ? 'latest' : undefined,
 });
-const { stopped, state } = await trainer.fit();
+const { stopped, state, ran } = await trainer.fit();
 console.log(
-  `${stopped} after ${state.iter} iterations in ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
-    `samples in ${join(args.out, 'samples', 'final.png')}`,
+  ran === 0
+    ? `nothing to do: ${args.out} is at iteration ${state.iter} of ${iters}`
+    : `${stopped} after ${state.iter} iterations in ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
+        `samples in ${join(args.out, 'samples', 'final.png')}`,
 );

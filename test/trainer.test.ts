@@ -1,5 +1,5 @@
 // The Trainer on a fake GAN of two numbers (no GPU work): schedules, log, samples, checkpoints, resume,
-// maxIters, Ctrl-C and a non-finite loss.
+// maxIters, untilIter, Ctrl-C and a non-finite loss.
 import {
   existsSync,
   mkdirSync,
@@ -122,6 +122,35 @@ test('maxIters stops and saves latest; resuming gives the uninterrupted run exac
   assert.equal([b.m.g, b.m.d], [whole.m.g, whole.m.d]);
   assert.equal(logOf('parts'), logOf('whole'));
   assert.equal(b.opt.paramGroups[0].lr, whole.opt.paramGroups[0].lr);
+});
+
+test('untilIter is a whole-run budget: a resumed run does what is left, then nothing', async () => {
+  const whole = fakeGan();
+  await new Trainer(whole.module, data, options('until-whole', { untilIter: 7 })).fit();
+  const a = fakeGan();
+  const first = await new Trainer(a.module, data, options('until', { untilIter: 4 })).fit();
+  assert.equal([first.stopped, first.ran, first.state.iter], ['max-iters', 4, 4]);
+  const resumed = options('until', { untilIter: 7, resume: 'latest' });
+  const b = fakeGan();
+  const second = await new Trainer(b.module, data, resumed).fit();
+  assert.equal([second.stopped, second.ran, second.state.iter], ['max-iters', 3, 7]);
+  assert.equal([second.state.epoch, second.state.batch], [3, 1]);
+  assert.equal([b.m.g, b.m.d], [whole.m.g, whole.m.d]);
+  assert.equal(logOf('until'), logOf('until-whole'));
+  // Already at the budget: no iteration, and neither the checkpoint nor the samples are rewritten.
+  const latest = join(tmp, 'until', 'checkpoints', 'latest', 'state.json');
+  const saved = readFileSync(latest, 'utf8');
+  rmSync(join(tmp, 'until', 'samples'), { recursive: true });
+  const c = fakeGan();
+  const third = await new Trainer(c.module, data, resumed).fit();
+  assert.equal([third.stopped, third.ran, third.state.iter], ['max-iters', 0, 7]);
+  assert.is(readFileSync(latest, 'utf8'), saved);
+  assert.not.ok(existsSync(join(tmp, 'until', 'samples')));
+  assert.is(logOf('until').length, 7);
+  // With maxIters too, the nearer of the two stops.
+  const d = fakeGan();
+  const r = await new Trainer(d.module, data, options('until-max', { untilIter: 7, maxIters: 2 })).fit();
+  assert.equal([r.ran, r.state.iter], [2, 2]);
 });
 
 test('Ctrl-C finishes the iteration and saves latest', async () => {

@@ -87,6 +87,11 @@ export interface TrainerOptions {
   saveEpochFreq?: number;
   /** Stop after this many iterations of this run, saving latest. */
   maxIters?: number;
+  /**
+   * Stop when the iteration count over every run reaches this, saving latest: a whole-run budget, so
+   * a resumed run does what is left (and nothing, touching no file, when it is already there).
+   */
+  untilIter?: number;
   /** Resume from this checkpoint tag of outputDir/checkpoints. */
   resume?: string;
   /** No progress bar and no messages. */
@@ -98,13 +103,14 @@ export interface TrainerOptions {
   report?: boolean | ReportExtras;
 }
 
-/** Why fit() returned: all epochs done, Ctrl-C, or maxIters reached. */
+/** Why fit() returned: all epochs done, Ctrl-C, or maxIters or untilIter reached. */
 export type StopReason = 'done' | 'interrupted' | 'max-iters';
 
-/** What fit() returns: why it stopped and the state reached. */
+/** What fit() returns: why it stopped, the state reached and the iterations this run did. */
 export interface FitResult {
   state: TrainerState;
   stopped: StopReason;
+  ran: number;
 }
 
 const devNull = { write: () => true, isTTY: false, columns: 0 } as unknown as NodeJS.WriteStream;
@@ -220,10 +226,13 @@ export class Trainer<B, L extends Losses = Losses> {
     mkdirSync(o.outputDir, { recursive: true });
     this.stop = null;
     if (o.resume) await this.resume(o.resume);
+    const untilLeft = (o.untilIter ?? Infinity) - this.state.iter;
+    // The budget is already spent: nothing to train, sample or save.
+    if (untilLeft <= 0) return { state: this.state, stopped: 'max-iters', ran: 0 };
     const perEpoch = this.data.batchesPerEpoch;
     const remaining = (o.epochs - this.state.epoch + 1) * perEpoch - this.state.batch;
     const progress = new Progress(
-      Math.max(1, Math.min(remaining, o.maxIters ?? Infinity)),
+      Math.max(1, Math.min(remaining, o.maxIters ?? Infinity, untilLeft)),
       o.printFreq ?? 100,
       o.quiet ? devNull : process.stderr,
     );
@@ -269,7 +278,7 @@ export class Trainer<B, L extends Losses = Losses> {
           const every = (n: number | undefined) => n !== undefined && n > 0 && this.state.iter % n === 0;
           if (every(o.displayFreq)) await this.sample(`iter_${String(this.state.iter).padStart(7, '0')}`);
           if (every(o.saveLatestFreq)) await this.checkpoint('latest');
-          if (o.maxIters !== undefined && ran >= o.maxIters) this.stop = 'max-iters';
+          if (ran >= (o.maxIters ?? Infinity) || ran >= untilLeft) this.stop = 'max-iters';
           index++;
           if (this.stop) break;
         }
@@ -296,6 +305,6 @@ export class Trainer<B, L extends Losses = Losses> {
       progress.end();
       this.progress = null;
     }
-    return { state: this.state, stopped: this.stop ?? 'done' };
+    return { state: this.state, stopped: this.stop ?? 'done', ran };
   }
 }
