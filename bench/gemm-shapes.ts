@@ -1,4 +1,4 @@
-// Why a conv case runs at the speed it does: each conv, transposed conv and input-gradient case of
+// Why a conv case runs at the speed it does: each conv, transposed conv, input- and weight-gradient case of
 // bench/vs-tfjs.ts against a dense matmul of the same GEMM shape (M, N, depth, batches: what the conv's
 // launch computes), interleaved in one process. conv / matmul near 1 says the conv's hooks (window
 // addressing, padding tests, stride phases) cost nothing and the shape sets the speed; the matmul's
@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import * as T from '../src/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { convWgrad } from '../src/kernels/conv.ts';
 import { gemmTile } from '../src/kernels/gemm.ts';
 
 const argv = await yargs(hideBin(process.argv))
@@ -72,6 +73,38 @@ const dgrad = (C: number, H: number, K: number): Case => ({
   name: `conv2d input gradient [1,${C},${H},${H}]->${K} (dy as a transposed conv)`,
 });
 
+// The weight gradient of conv [1,C,H,H]->K: dW [K, C*16] = dy [K, positions] @ im2col(x) [positions,
+// C*16], its reduction over the (H/2)^2 positions split into chunks (split-K) and summed after.
+const wgrad = (C: number, H: number, K: number): Case => ({
+  name: `conv2d weight gradient [1,${C},${H},${H}]->${K}`,
+  M: K,
+  N: C * 16,
+  depth: (H / 2) ** 2,
+  batches: 1,
+  setup: () => {
+    const x = T.randn([1, C, H, H], { seed: 1 });
+    const dy = T.randn([1, K, H / 2, H / 2], { seed: 2 });
+    const g = {
+      N: 1,
+      C,
+      H,
+      W: H,
+      K,
+      OH: H / 2,
+      OW: H / 2,
+      KH: 4,
+      KW: 4,
+      sh: 2,
+      sw: 2,
+      ph: 1,
+      pw: 1,
+      dh: 1,
+      dw: 1,
+    };
+    return { run: () => convWgrad(x, dy, g), inputs: [x, dy] };
+  },
+});
+
 const CASES: Case[] = [
   conv(8, 256, 64),
   conv(64, 128, 128),
@@ -82,6 +115,9 @@ const CASES: Case[] = [
   dgrad(64, 128, 128),
   dgrad(128, 64, 256),
   dgrad(256, 32, 512),
+  wgrad(64, 128, 128),
+  wgrad(128, 64, 256),
+  wgrad(256, 32, 512),
   convT(1024, 8, 512),
   convT(1024, 16, 256),
   convT(512, 32, 128),

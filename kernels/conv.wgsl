@@ -14,6 +14,8 @@
 // indices into (channel, kh, kw) by dividing by them; a division by a constant compiles to shifts or a
 // multiply, where a division by a uniform runs lane by lane on the CPU driver (a deep conv spent
 // 20-35% of its time there: bench/gemm-shapes.ts). Params.KH and KW hold the same values.
+// IN_ACT (pipeline constant): where a fused input activation applies, ACT_* bits. As a constant the
+// activation costs nothing where it is off (as a uniform, its selects cost 3-6% of the main loop).
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -25,8 +27,8 @@ struct Params {
   ostep_w: u32, pad2: u32, pad3: u32, pad4: u32,
   // conv_wgrad: positions per split-K chunk, number of chunks (splits).
   chunk: u32, splits: u32,
-  // A fused input activation (leaky ReLU, slope in_slope; ReLU: 0): where it applies, ACT_* bits.
-  in_act: u32, in_slope: f32,
+  // A fused input activation's slope (leaky ReLU; ReLU: 0); where it applies is IN_ACT.
+  pad10: u32, in_slope: f32,
   // accumulate bit 0: the output is added to what the buffer holds (a gradient summed in place);
   // bit 1: likewise for out2 (conv_wgrad's bias gradient). has_residual (conv_forward): in4, of the
   // output's shape, is added to it (a residual connection; never with ACT_GRAD, which reads in4 too).
@@ -37,6 +39,7 @@ struct Params {
 
 override TAP_H: u32;
 override TAP_W: u32;
+override IN_ACT: u32;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
@@ -53,18 +56,18 @@ fn bias_of(c: u32) -> f32 {
   return 0.0;
 }
 
-// Where a fused input activation applies (in_act bits; TypeScript reads these constants):
+// Where a fused input activation applies (IN_ACT bits; TypeScript reads these constants):
 const ACT_B: u32 = 1u;    // to B as read (the operand read through the window)
 const ACT_A: u32 = 2u;    // to A as read (a transposed conv's input in its weight gradient)
 const ACT_GRAD: u32 = 4u; // to the output: times act'(in4), the gradient at the activation's input
 
 fn leaky(v: f32) -> f32 { return select(v, v * p.in_slope, v < 0.0); }
-fn act_b(v: f32) -> f32 { return select(v, leaky(v), (p.in_act & ACT_B) != 0u); }
-fn act_a(v: f32) -> f32 { return select(v, leaky(v), (p.in_act & ACT_A) != 0u); }
+fn act_b(v: f32) -> f32 { return select(v, leaky(v), (IN_ACT & ACT_B) != 0u); }
+fn act_a(v: f32) -> f32 { return select(v, leaky(v), (IN_ACT & ACT_A) != 0u); }
 
 // d act / dx at the x stored at in4[i] (1 when ACT_GRAD is off), as PyTorch: the slope at x <= 0.
 fn act_grad(i: u32) -> f32 {
-  if ((p.in_act & ACT_GRAD) == 0u) { return 1.0; }
+  if ((IN_ACT & ACT_GRAD) == 0u) { return 1.0; }
   return select(p.in_slope, 1.0, in4[i] > 0.0);
 }
 

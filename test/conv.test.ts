@@ -73,6 +73,26 @@ test('conv2d without bias, and a large reduction (split-K weight gradient)', asy
   });
 });
 
+test('split-K weight gradient whose last chunk is shorter (529 positions in 3 splits of 177)', async () => {
+  const x = toTensor(randomNd([1, 3, 45, 45], 40));
+  const w = toTensor(randomNd([2, 3, 3, 3], 41), true);
+  const y = T.conv2d(x, w, null, { stride: 2, padding: 1 });
+  const seed = T.ones(y.shape);
+  const d0 = T.deviceStats().dispatches;
+  y.backward(seed);
+  // The seed's copy, the weight gradient's split launch and the sum of its partials: split-K.
+  assert.is(T.deviceStats().dispatches - d0, 3);
+  for (const t of [x, w, y, seed]) t.dispose();
+  await checkOp({
+    inputs: [randomNd([1, 3, 45, 45], 40), randomNd([2, 3, 3, 3], 41, -0.3, 0.3)],
+    ref: ([a, k]) => NR.conv2d(a, k, null, { stride: 2, padding: 1 }),
+    gpu: ([a, k]) => T.conv2d(a, k, null, { stride: 2, padding: 1 }),
+    grad: [false, true],
+    fwdTol: { atol: 1e-4, rtol: 1e-4 },
+    gradTol: { atol: 1e-3, rtol: 2e-3 },
+  });
+});
+
 test('conv2d forward at a U-Net layer size (64 -> 128 channels, 32x32)', async () => {
   const x = randomNd([1, 64, 32, 32], 3);
   const w = randomNd([128, 64, 4, 4], 4, -0.1, 0.1);

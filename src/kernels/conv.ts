@@ -52,7 +52,6 @@ const PARAMS = {
   ostep_w: 'u32',
   chunk: 'u32',
   splits: 'u32',
-  in_act: 'u32',
   in_slope: 'f32',
   accumulate: 'u32',
   has_residual: 'u32',
@@ -60,8 +59,8 @@ const PARAMS = {
 } as const satisfies ParamSpec;
 
 /** Pipeline constants of every conv launch: the GEMM tile's workgroup and the kernel's size. */
-type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W';
-const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W'] as const;
+type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W' | 'IN_ACT';
+const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W', 'IN_ACT'] as const;
 
 const conv = <const E extends Record<string, readonly string[]>>(
   name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
@@ -75,9 +74,12 @@ const conv = <const E extends Record<string, readonly string[]>>(
   constants: CONV_CONSTANTS,
 });
 
-/** The pipeline constants of a conv launch on `tile` (a pipeline per kernel size and tile). */
-function convConstants(tile: GemmTile, g: ConvGeom): Record<ConvConstant, number> {
-  return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW };
+/**
+ * The pipeline constants of a conv launch on `tile`: a pipeline per kernel size, tile and place of a
+ * fused activation.
+ */
+function convConstants(tile: GemmTile, g: ConvGeom, act: InputAct): Record<ConvConstant, number> {
+  return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW, IN_ACT: act?.where ?? 0 };
 }
 
 const FORWARD = perBody((b) =>
@@ -100,7 +102,6 @@ type Extra = Partial<
     | 'ostep_w'
     | 'chunk'
     | 'splits'
-    | 'in_act'
     | 'in_slope'
     | 'accumulate'
     | 'has_residual',
@@ -119,7 +120,7 @@ export const ACT_GRAD = wgslConst('conv', 'ACT_GRAD');
  */
 export type InputAct = { slope: number; where: number; x?: Tensor } | null;
 
-const actParams = (act: InputAct): Extra => (act ? { in_act: act.where, in_slope: act.slope } : {});
+const actParams = (act: InputAct): Extra => (act ? { in_slope: act.slope } : {});
 
 function actInput(act: InputAct): Tensor | null {
   if (!act || !(act.where & ACT_GRAD)) return null;
@@ -138,7 +139,6 @@ function params(g: ConvGeom, hasBias: boolean, extra: Extra = {}, phases: number
     ostep_w: 0,
     chunk: 0,
     splits: 0,
-    in_act: 0,
     accumulate: 0,
     in_slope: 0,
     has_residual: 0,
@@ -177,7 +177,7 @@ export function convForward(
     }),
     bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
     workgroups: gemmGrid(tile, M, N, g.N),
-    constants: convConstants(tile, g),
+    constants: convConstants(tile, g, act),
   });
   return y;
 }
@@ -261,7 +261,7 @@ export function convDgrad(
       params: params(g, !!bias, extra, table),
       bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
-      constants: convConstants(tile, g),
+      constants: convConstants(tile, g, act),
     });
   }
   return dx;
@@ -334,7 +334,7 @@ function wgrad(
     params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
     bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
     workgroups: gemmGrid(tile, M, N, splits),
-    constants: convConstants(tile, g),
+    constants: convConstants(tile, g, act),
   });
   if (splits === 1) return [dw!, db];
   if (db) sumPair(part, dw!, db, { a: !!into, b: !!bias?.into });
