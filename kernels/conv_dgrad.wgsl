@@ -10,7 +10,20 @@
 // GEMM per batch: M = C, N = its phase's pixels, depth = K * its taps. Bindings: 1 = padded dy,
 // 2 = weight, 3 = bias, 5 = x (the input activation's derivative). H, W are dx's size, OH, OW dy's.
 
+// PHASE_TAPS_H, PHASE_TAPS_W (pipeline constants): the taps of every phase along h and w when all
+// phases have the same (a 4x4 stride-2 kernel: 2 x 2; any stride-1 kernel: all of them), else 0.
+// Each step splits its index by the phase's tap counts; by constants those divisions compile to
+// shifts or multiplies, where by the phase table's values they run lane by lane on the CPU driver.
+override PHASE_TAPS_H: u32;
+override PHASE_TAPS_W: u32;
+
 struct Phase { r: vec4u, n: vec4u, o: vec4u }
+
+// The phase's taps along h and w (f.n.xy, or the constants when every phase has the same).
+fn taps_of(f: Phase) -> vec2u {
+  if (PHASE_TAPS_H != 0u) { return vec2u(PHASE_TAPS_H, PHASE_TAPS_W); }
+  return f.n.xy;
+}
 
 fn phase_of(b: u32) -> Phase {
   let i = 3u * (b % p.n_phases);
@@ -19,7 +32,8 @@ fn phase_of(b: u32) -> Phase {
 
 fn gemm_dims(b: u32) -> vec4u {
   let f = phase_of(b);
-  return vec4u(p.C, f.n.z * f.n.w, p.K * f.n.x * f.n.y, p.N * p.n_phases);
+  let t = taps_of(f);
+  return vec4u(p.C, f.n.z * f.n.w, p.K * t.x * t.y, p.N * p.n_phases);
 }
 
 fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * TAP_H * TAP_W; }
@@ -41,11 +55,12 @@ fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.OH, p.OW); }
 // Step k = (co, th, tw): weight [co, ci, kh, kw] and dy rows/columns stepping back from the base.
 fn gemm_k(b: u32, k: u32) -> GemmStep {
   let f = phase_of(b);
-  let per = f.n.x * f.n.y;
+  let t = taps_of(f);
+  let per = t.x * t.y;
   let co = k / per;
   let r = k - co * per;
-  let th = r / f.n.y;
-  let tw = r - th * f.n.y;
+  let th = r / t.y;
+  let tw = r - th * t.y;
   let kh = f.r.z + th * p.kstep_h;
   let kw = f.r.w + tw * p.kstep_w;
   let a = (co * p.C * TAP_H + kh) * TAP_W + kw;

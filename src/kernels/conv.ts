@@ -62,16 +62,17 @@ const PARAMS = {
 type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W' | 'IN_ACT';
 const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W', 'IN_ACT'] as const;
 
-const conv = <const E extends Record<string, readonly string[]>>(
+const conv = <const E extends Record<string, readonly string[]>, C extends string = ConvConstant>(
   name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
   entries: E,
   body: GemmBody,
-): KernelDeclaration<typeof PARAMS, E, ConvConstant> => ({
+  constants: readonly C[] = CONV_CONSTANTS as readonly string[] as readonly C[],
+): KernelDeclaration<typeof PARAMS, E, C> => ({
   name,
   files: ['conv', name, body],
   params: PARAMS,
   entries,
-  constants: CONV_CONSTANTS,
+  constants,
 });
 
 /**
@@ -85,8 +86,10 @@ function convConstants(tile: GemmTile, g: ConvGeom, act: InputAct): Record<ConvC
 const FORWARD = perBody((b) =>
   declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
 );
+/** conv_dgrad's own constants: the taps of every stride phase when all phases have the same. */
+const DGRAD_CONSTANTS = [...CONV_CONSTANTS, 'PHASE_TAPS_H', 'PHASE_TAPS_W'] as const;
 const DGRAD = perBody((b) =>
-  declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
+  declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b, DGRAD_CONSTANTS)),
 );
 const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out', 'out2'] }, b)));
 
@@ -255,13 +258,19 @@ export function convDgrad(
     ostep_w: tw0.ostep,
   };
   const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
+  // Every phase with the same taps (none without any): the hooks split steps by constants.
+  const same = th0.nk > 0 && tw0.nk > 0 && live.every(([th, tw]) => th.nk === th0.nk && tw.nk === tw0.nk);
   if (g.C * maxN * g.N * live.length > 0) {
     const tile = gemmTile(maxN);
     DGRAD[tile.body].run('gemm', {
       params: params(g, !!bias, extra, table),
       bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
       workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
-      constants: convConstants(tile, g, act),
+      constants: {
+        ...convConstants(tile, g, act),
+        PHASE_TAPS_H: same ? th0.nk : 0,
+        PHASE_TAPS_W: same ? tw0.nk : 0,
+      },
     });
   }
   return dx;
