@@ -219,10 +219,17 @@ function resultsSection(): string {
     "matmul), counted at launch from each kernel's parameters, against the time of the whole iteration;",
     '"of best matmul" divides that by our best matmul GFLOP/s of the same run (target: 60% or more).',
   ];
-  // Each adapter's full run, then its subset run.
-  const key = (f: string) => f.replace('-subset.json', '.json~');
-  for (const f of files.sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
-    const r = JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')) as Result;
+  // Per adapter: the full runs, newest first (the current one, then those kept under a commit's
+  // name), then the subset runs.
+  const runs = files.map((f) => ({ f, r: JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')) as Result }));
+  const subset = (r: Result) => (r.quick || r.filter ? 1 : 0);
+  runs.sort(
+    (a, b) =>
+      a.r.adapter.description.localeCompare(b.r.adapter.description) ||
+      subset(a.r) - subset(b.r) ||
+      b.r.date.localeCompare(a.r.date),
+  );
+  for (const { f, r } of runs) {
     const svg = f.replace(/\.json$/, '.svg');
     writeFileAtomic(`bench/results/${svg}`, svgPlot(r));
     parts.push(
