@@ -1,12 +1,12 @@
 // GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
 //   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--nef 8 --ndf 8] [--steps 3] [--grids --rows 40]
-//   [--against gemm_subgroup]: then the step's wall time, interleaved, with the adapter's GEMM body per
+//   [--against gemm_subgroup | no_texture]: then the step's wall time, interleaved, with the adapter's GEMM body per
 //   launch and with one body forced for every launch (an A/B of a body choice in one process).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { rt } from '../src/gpu/runtime.ts';
 import * as T from '../src/index.ts';
-import { forceGemmBody } from '../src/kernels/gemm.ts';
+import { allowTextureBody, forceGemmBody } from '../src/kernels/gemm.ts';
 import { BicycleGAN, readLosses } from '../src/models/bicyclegan/model.ts';
 import type { NetD, NetE, NetG } from '../src/models/bicyclegan/networks.ts';
 import { observeLaunches } from './gemm-flops.ts';
@@ -20,8 +20,9 @@ const argv = await yargs(hideBin(process.argv))
   .option('grids', { type: 'boolean', default: false, describe: 'one row per kernel and workgroup grid' })
   .option('rows', { type: 'number', default: 20, describe: 'rows of the table' })
   .option('against', {
-    choices: ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled'] as const,
-    describe: 'A/B: time steps interleaved, the per-launch body choice against this body everywhere',
+    choices: ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled', 'no_texture'] as const,
+    describe:
+      'A/B: time steps interleaved, the per-launch body choice against this body everywhere (no_texture: the choice without gemm_texture)',
   })
   .option('ab-steps', { type: 'number', default: 12, describe: 'steps of each side of the A/B' })
   .help()
@@ -83,23 +84,29 @@ for (const r of report.slice(0, argv.rows)) {
 
 if (argv.against) {
   // Alternate the order each round so drift of the machine's speed hits both sides alike.
-  const sides = { 'per launch': null, [`${argv.against} everywhere`]: argv.against } as const;
+  const other =
+    argv.against === 'no_texture' ? 'per launch without gemm_texture' : `${argv.against} everywhere`;
+  const sides = { 'per launch': null, [other]: argv.against } as const;
+  const use = (body: (typeof sides)[keyof typeof sides]) => {
+    allowTextureBody(body !== 'no_texture');
+    forceGemmBody(body === 'no_texture' ? null : body);
+  };
   const times = new Map<string, number[]>(Object.keys(sides).map((k) => [k, []]));
   for (const body of Object.values(sides)) {
-    forceGemmBody(body);
+    use(body);
     await step(); // compile
   }
   for (let i = 0; i < argv.abSteps; i++) {
     const order = Object.entries(sides);
     if (i % 2) order.reverse();
     for (const [name, body] of order) {
-      forceGemmBody(body);
+      use(body);
       const t0 = performance.now();
       await step();
       times.get(name)!.push(performance.now() - t0);
     }
   }
-  forceGemmBody(null);
+  use(null);
   console.log(`\nA/B, ${argv.abSteps} steps each, interleaved: median [min-max] ms/step`);
   for (const [name, v] of times) {
     v.sort((a, b) => a - b);

@@ -1,7 +1,7 @@
 // Embeds kernels/*.wgsl into src/kernels/wgsl.gen.ts, with what TypeScript needs to know of each file,
 // read from the WGSL itself so the two sides cannot drift:
 //   params    the fields of `struct Params` (the uniform at binding 0): word offset and type
-//   bindings  storage bindings by name -> binding number
+//   bindings  storage-buffer and texture bindings by name -> binding number
 //   consts    integer module constants (`const TM: u32 = 4u;`): tile sizes, opcodes shared with TS
 //   overrides pipeline-overridable constants (`override WG_X: u32 = 8u;`)
 //   entries   compute entry points -> workgroup size (numbers, or override names)
@@ -52,8 +52,10 @@ function parseParams(file, code) {
 function parseFile(file, text) {
   const code = stripComments(text);
   const bindings = {};
-  // Storage bindings only: binding 0 is the Params uniform, bound by the runtime.
+  // Storage buffers and textures: binding 0 is the Params uniform, bound by the runtime.
   for (const b of code.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var<storage[^>]*>\s+(\w+)/g))
+    bindings[b[2]] = Number(b[1]);
+  for (const b of code.matchAll(/@group\(0\)\s*@binding\((\d+)\)\s*var\s+(\w+)\s*:\s*texture_/g))
     bindings[b[2]] = Number(b[1]);
   const consts = {};
   for (const c of code.matchAll(/^const\s+(\w+)\s*(?::\s*[ui]32\s*)?=\s*(-?\d+)[ui]?\s*;/gm))

@@ -183,9 +183,10 @@ test('a weight, bias and input used by two convs: gradients summed in place (int
 
 // The adapter picks the GEMM body per launch; every body must be exact for every launch (a GPU gets
 // gemm_tiled; the CPU driver gemm_subgroup, or gemm_subgroup_rows for results of few columns).
-for (const body of ['gemm', 'gemm_subgroup_rows', 'gemm_tiled'] as const)
+for (const body of ['gemm', 'gemm_subgroup_rows', 'gemm_tiled', 'gemm_texture'] as const)
   test(`GEMM body ${body}: every conv and transposed-conv case, forward and gradients`, async () => {
-    if (body === 'gemm_subgroup_rows' && T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
+    if (body.startsWith('gemm_s') || body === 'gemm_texture')
+      if (T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
     forceGemmBody(body);
     try {
       for (const [, xs, ws, geom] of convCases) {

@@ -91,8 +91,8 @@ function linearRef(x: R.Nd, w: R.Nd, b: R.Nd): R.Nd {
 }
 
 test('linear: the bias added by the GEMM as it writes (one launch), forward and gradients, every body', async () => {
-  for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled'] as const) {
-    if (body.startsWith('gemm_subgroup') && T.deviceStats().adapter.subgroupMinSize !== 8) continue;
+  for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled', 'gemm_texture'] as const) {
+    if (body !== 'gemm' && body !== 'gemm_tiled' && T.deviceStats().adapter.subgroupMinSize !== 8) continue;
     forceGemmBody(body);
     try {
       await checkOp({
@@ -111,9 +111,9 @@ test('linear: the bias added by the GEMM as it writes (one launch), forward and 
   for (const t of [x, w, b, y]) t.dispose();
 });
 
-for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled'] as const) {
+for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled', 'gemm_texture'] as const) {
   test(`GEMM body ${body}: edge tiles, batches and transposed operands`, async () => {
-    if (body.startsWith('gemm_subgroup') && T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
+    if (body !== 'gemm' && body !== 'gemm_tiled' && T.deviceStats().adapter.subgroupMinSize !== 8) return; // needs 8 lanes
     forceGemmBody(body);
     try {
       for (const [batch, M, K, N] of [

@@ -17,16 +17,27 @@ export interface KernelSpec {
   constants?: Record<string, number>;
 }
 
+/** What one binding of a dispatch holds (undefined: a hole, skipped). */
+export type Binding = GPUBufferBinding | GPUTextureView | undefined;
+
 export interface DispatchArgs {
   kernel: KernelSpec;
   /** Uniform parameters as 32-bit words (src/kernels packs them from named fields). */
   params: ArrayLike<number>;
-  /** Storage buffers by binding number (1-based: binding 0 is the params). Holes are skipped. */
-  bindings: (GPUBufferBinding | undefined)[];
+  /** Storage buffers and texture views by binding number (1-based: binding 0 is the params). Holes are skipped. */
+  bindings: Binding[];
   workgroups: [number, number?, number?];
 }
 
+/** A texture of Runtime.scratchTexture. */
+export interface ScratchTexture {
+  texture: GPUTexture;
+  view: GPUTextureView;
+}
+
 const ARENA_BYTES = 1 << 18;
+// Scratch textures kept (one per size: a step of the U-Net-256 asks for a few dozen).
+const MAX_SCRATCH_TEXTURES = 64;
 const MAX_PENDING = 512;
 // Bind groups kept for reuse; past this many the cache starts over (a step needs a few hundred).
 const MAX_BIND_GROUPS = 4096;
@@ -43,7 +54,8 @@ export class Runtime {
   // as much as a small dispatch on the CPU driver. Keys hold buffer ids that are never reused, so a
   // hit names exactly the buffers the dispatch binds now.
   private bindGroups = new Map<string, GPUBindGroup>();
-  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private textures = new Map<string, ScratchTexture>();
+  private bufferIds = new WeakMap<GPUBuffer | GPUTextureView, number>();
   private nextId = 1;
   private modules = new Map<string, GPUShaderModule>();
   private encoder: GPUCommandEncoder | null = null;
@@ -134,7 +146,7 @@ export class Runtime {
     this.dispatchCount++;
   }
 
-  private bufferId(b: GPUBuffer): number {
+  private bufferId(b: GPUBuffer | GPUTextureView): number {
     let id = this.bufferIds.get(b);
     if (id === undefined) {
       id = this.nextId++;
@@ -147,10 +159,14 @@ export class Runtime {
     pipeline: GPUComputePipeline,
     offset: number,
     words: number,
-    bindings: readonly (GPUBufferBinding | undefined)[],
+    bindings: readonly Binding[],
   ): GPUBindGroup {
     let key = `${this.pipelineIds.get(pipeline)}:${offset}:${words}`;
-    for (const r of bindings) key += r ? `,${this.bufferId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}` : ',';
+    for (const r of bindings) {
+      if (!r) key += ',';
+      else if ('buffer' in r) key += `,${this.bufferId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+      else key += `,t${this.bufferId(r)}`;
+    }
     let g = this.bindGroups.get(key);
     if (g) return g;
     const entries: GPUBindGroupEntry[] = [
@@ -163,6 +179,31 @@ export class Runtime {
     if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
     this.bindGroups.set(key, g);
     return g;
+  }
+
+  /**
+   * A scratch rgba32float 2D-array texture of this size (one view, bound to sample it or to store
+   * into it), shared by every launch that asks for the same size: dispatches run in queue order, so a
+   * launch that refills it never overwrites what an earlier one still has to read.
+   */
+  scratchTexture(width: number, height: number, layers: number): ScratchTexture {
+    const key = `${width}x${height}x${layers}`;
+    let t = this.textures.get(key);
+    if (t) return t;
+    if (this.textures.size >= MAX_SCRATCH_TEXTURES) {
+      // destroy() waits for submitted work, so flush what still reads them first
+      this.flush();
+      for (const old of this.textures.values()) old.texture.destroy();
+      this.textures.clear();
+    }
+    const texture = this.device.createTexture({
+      size: [width, height, layers],
+      format: 'rgba32float',
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+    t = { texture, view: texture.createView({ dimension: '2d-array' }) };
+    this.textures.set(key, t);
+    return t;
   }
 
   /** Splits a 1D count of workgroups into a grid within the per-dimension limit. */

@@ -5,8 +5,8 @@
 // give each read's position and the GEMM body zeroes those outside the operand. No gradient is recorded.
 import { rt } from '../gpu/runtime.ts';
 import { Tensor } from '../tensor.ts';
-import { declareKernel, type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
-import { type GemmBody, type GemmTile, gemmGrid, gemmTile, perBody } from './gemm.ts';
+import { type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
+import { type GemmBody, type GemmTile, gemmGrid, gemmKernels, gemmTile, runGemm } from './gemm.ts';
 import { REDUCE_SUM, reduce, sumPair } from './reduce.ts';
 
 /** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
@@ -83,15 +83,18 @@ function convConstants(tile: GemmTile, g: ConvGeom, act: InputAct): Record<ConvC
   return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW, IN_ACT: act?.where ?? 0 };
 }
 
-const FORWARD = perBody((b) =>
-  declareKernel(conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b)),
+// A (the weight for forward and dgrad, dy for wgrad) is in2 in every hook set.
+const FORWARD = gemmKernels(
+  (b) => conv('conv_forward', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b),
+  'in2',
 );
 /** conv_dgrad's own constants: the taps of every stride phase when all phases have the same. */
 const DGRAD_CONSTANTS = [...CONV_CONSTANTS, 'PHASE_TAPS_H', 'PHASE_TAPS_W'] as const;
-const DGRAD = perBody((b) =>
-  declareKernel(conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b, DGRAD_CONSTANTS)),
+const DGRAD = gemmKernels(
+  (b) => conv('conv_dgrad', { gemm: ['in1', 'in2', 'in3', 'out', 'in4'] }, b, DGRAD_CONSTANTS),
+  'in2',
 );
-const WGRAD = perBody((b) => declareKernel(conv('conv_wgrad', { gemm: ['in1', 'in2', 'out', 'out2'] }, b)));
+const WGRAD = gemmKernels((b) => conv('conv_wgrad', { gemm: ['in1', 'in2', 'out', 'out2'] }, b), 'in2');
 
 /** Stride phases one dgrad launch can hold (the phase table of kernels/conv.wgsl). */
 const MAX_PHASES = 16;
@@ -170,18 +173,24 @@ export function convForward(
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const tile = gemmTile(N, g.C * g.KH * g.KW);
+  const texA = { rows: M, depth: g.C * g.KH * g.KW, layers: 1 };
+  const tile = gemmTile(N, texA.depth, texA);
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
-  FORWARD[tile.body].run('gemm', {
-    params: params(g, !!bias, {
-      ...actParams(act),
-      accumulate: into ? 1 : 0,
-      has_residual: residual ? 1 : 0,
-    }),
-    bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
-    workgroups: gemmGrid(tile, M, N, g.N),
-    constants: convConstants(tile, g, act),
-  });
+  runGemm(
+    FORWARD,
+    tile,
+    {
+      params: params(g, !!bias, {
+        ...actParams(act),
+        accumulate: into ? 1 : 0,
+        has_residual: residual ? 1 : 0,
+      }),
+      bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
+      workgroups: gemmGrid(tile, M, N, g.N),
+      constants: convConstants(tile, g, act),
+    },
+    texA,
+  );
   return y;
 }
 
@@ -261,17 +270,25 @@ export function convDgrad(
   // Every phase with the same taps (none without any): the hooks split steps by constants.
   const same = th0.nk > 0 && tw0.nk > 0 && live.every(([th, tw]) => th.nk === th0.nk && tw.nk === tw0.nk);
   if (g.C * maxN * g.N * live.length > 0) {
-    const tile = gemmTile(maxN);
-    DGRAD[tile.body].run('gemm', {
-      params: params(g, !!bias, extra, table),
-      bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
-      workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
-      constants: {
-        ...convConstants(tile, g, act),
-        PHASE_TAPS_H: same ? th0.nk : 0,
-        PHASE_TAPS_W: same ? tw0.nk : 0,
+    // A per phase: the weight's taps of that phase (depth K x taps), one texture layer each.
+    const depth = g.K * Math.max(...live.map(([th, tw]) => th.nk * tw.nk));
+    const texA = { rows: g.C, depth, layers: live.length };
+    const tile = gemmTile(maxN, depth, texA);
+    runGemm(
+      DGRAD,
+      tile,
+      {
+        params: params(g, !!bias, extra, table),
+        bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
+        workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
+        constants: {
+          ...convConstants(tile, g, act),
+          PHASE_TAPS_H: same ? th0.nk : 0,
+          PHASE_TAPS_W: same ? tw0.nk : 0,
+        },
       },
-    });
+      texA,
+    );
   }
   return dx;
 }
@@ -322,11 +339,15 @@ function wgrad(
   const taps = g.C * g.KH * g.KW;
   const N = taps + (bias ? 1 : 0);
   const depth = g.N * g.OH * g.OW;
-  const tile = gemmTile(N, depth);
-  const tiles = Math.ceil(M / tile.groupRows) * Math.ceil(N / tile.groupCols);
+  // The split count is found on the body chosen without A's texture (whose layers are the splits):
+  // it only has to fill the device, which on the CPU driver every U-Net layer does with one split.
+  const grid = gemmTile(N, depth);
+  const tiles = Math.ceil(M / grid.groupRows) * Math.ceil(N / grid.groupCols);
   // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
-  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(tile.fill / tiles)));
+  const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(grid.fill / tiles)));
   const chunk = Math.ceil(depth / splits);
+  const texA = { rows: M, depth: chunk, layers: splits };
+  const tile = gemmTile(N, chunk, texA);
   const shape = [g.K, g.C, g.KH, g.KW];
   // One split writes the gradients (or adds them into `into`); several write partials, summed after.
   const db = bias ? (bias.into ?? Tensor.empty([g.K])) : null;
@@ -339,12 +360,17 @@ function wgrad(
   }
   const accumulate = splits === 1 ? (into ? 1 : 0) | (bias?.into ? 2 : 0) : 0;
   unbound ??= rt().pool.acquire(16);
-  WGRAD[tile.body].run('gemm', {
-    params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
-    bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
-    workgroups: gemmGrid(tile, M, N, splits),
-    constants: convConstants(tile, g, act),
-  });
+  runGemm(
+    WGRAD,
+    tile,
+    {
+      params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
+      bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
+      workgroups: gemmGrid(tile, M, N, splits),
+      constants: convConstants(tile, g, act),
+    },
+    texA,
+  );
   if (splits === 1) return [dw!, db];
   if (db) sumPair(part, dw!, db, { a: !!into, b: !!bias?.into });
   else if (into) reduce(part, [0], REDUCE_SUM, 1, into);

@@ -5,7 +5,7 @@
 // entry points, overrides) when the module loads, so a drift fails every test at once instead of
 // silently reading the wrong uniform word. Launches then pass named values: no word packing by hand.
 
-import { rt } from '../gpu/runtime.ts';
+import { type Binding, rt } from '../gpu/runtime.ts';
 import { WGSL } from './wgsl.gen.ts';
 
 export type WgslFile = keyof typeof WGSL;
@@ -17,8 +17,8 @@ export type ParamSpec = Record<string, FieldType>;
 type FieldValue<T> = T extends Scalar ? number : readonly number[];
 export type ParamValues<P extends ParamSpec> = { [K in keyof P]: FieldValue<P[K]> };
 
-/** Anything bound as a storage buffer: a GPUBuffer, or a tensor (its buffer or region). */
-export type Bindable = GPUBuffer | { readonly binding: GPUBufferBinding };
+/** Anything bound: a GPUBuffer, a tensor (its buffer or region), or a texture view. */
+export type Bindable = GPUBuffer | { readonly binding: GPUBufferBinding } | GPUTextureView;
 
 export interface KernelDeclaration<P extends ParamSpec, E extends Record<string, readonly string[]>, C> {
   /** Shown in profiles and errors. */
@@ -31,6 +31,11 @@ export interface KernelDeclaration<P extends ParamSpec, E extends Record<string,
   entries: E;
   /** Pipeline-overridable constants each launch gives. */
   constants?: readonly C[];
+  /**
+   * Binding names of `entries` bound to another WGSL binding than their own: gemm_texture reads a
+   * hook set's A from its texture (`gemm_at`), so the launch binds the texture under A's name.
+   */
+  rebind?: Readonly<Record<string, string>>;
 }
 
 export interface Launch<P extends ParamSpec, B extends string, C extends string> {
@@ -138,7 +143,7 @@ export class Kernel<
         ? (size as number[]).reduce((a, b) => a * b)
         : 0;
       this.slots[entry] = names.map((b) => {
-        const slot = bindings[b];
+        const slot = bindings[decl.rebind?.[b] ?? b];
         if (slot === undefined) fail(`entry ${entry} binds '${b}', which no file declares`);
         return [slot, b] as [number, string];
       });
@@ -173,10 +178,10 @@ export class Kernel<
   /** Records one dispatch of `entry` into the runtime's open pass. */
   run<K extends keyof E & string>(entry: K, l: Launch<P, E[K][number], C>): void {
     const r = rt();
-    const bindings: (GPUBufferBinding | undefined)[] = [];
+    const bindings: Binding[] = [];
     for (const [slot, name] of this.slots[entry]) {
       const b = (l.bind as Record<string, Bindable>)[name];
-      bindings[slot - 1] = 'binding' in b ? b.binding : { buffer: b };
+      bindings[slot - 1] = 'binding' in b ? b.binding : b instanceof GPUBuffer ? { buffer: b } : b;
     }
     let workgroups = l.workgroups;
     if (!workgroups && l.threads !== undefined) {

@@ -4,7 +4,14 @@
 import { subgroupsOf8 } from '../gpu/device.ts';
 import { rt } from '../gpu/runtime.ts';
 import type { Tensor } from '../tensor.ts';
-import { declareKernel, wgslConst } from './declare.ts';
+import {
+  declareKernel,
+  type Kernel,
+  type KernelDeclaration,
+  type Launch,
+  type ParamSpec,
+  wgslConst,
+} from './declare.ts';
 
 /** Rows and columns of C that one invocation owns, per body (constants of its WGSL). */
 const TILE = {
@@ -15,14 +22,16 @@ const TILE = {
     TN: wgslConst('gemm_subgroup_rows', 'TN'),
   },
   gemm_tiled: { TM: wgslConst('gemm_tiled', 'TM'), TN: wgslConst('gemm_tiled', 'TN') },
+  gemm_texture: { TM: wgslConst('gemm_texture', 'TM'), TN: wgslConst('gemm_texture', 'TN') },
 };
 
 /**
  * The GEMM bodies over the same hooks: the portable register tile (gemm), the CPU driver's
  * subgroup-broadcast variants (gemm_subgroup: lanes along N, A shared; gemm_subgroup_rows: lanes
- * along M, B shared, for results of few columns) and the GPUs' workgroup-memory tiles (gemm_tiled).
+ * along M, B shared, for results of few columns; gemm_texture: lanes along M reading A from a
+ * texture it is first packed into) and the GPUs' workgroup-memory tiles (gemm_tiled).
  */
-export type GemmBody = 'gemm' | 'gemm_subgroup' | 'gemm_subgroup_rows' | 'gemm_tiled';
+export type GemmBody = 'gemm' | 'gemm_subgroup' | 'gemm_subgroup_rows' | 'gemm_tiled' | 'gemm_texture';
 
 export interface GemmTile {
   body: GemmBody;
@@ -45,15 +54,40 @@ const KC = wgslConst('gemm_subgroup', 'KC');
 
 let forced: GemmBody | null = null;
 
+let textureBody = true;
+
+/** Lets gemmTile choose gemm_texture (the default) or not, for A/B timings against the other bodies. */
+export function allowTextureBody(on: boolean): void {
+  textureBody = on;
+}
+
 /** Pins the GEMM body of every launch (tests run each body on one adapter); null restores the choice. */
 export function forceGemmBody(body: GemmBody | null): void {
   forced = body;
 }
 
+/** A's rows, the depth of its texture and its layers (distinct A's), where a launch can say them. */
+export interface GemmA {
+  rows: number;
+  depth: number;
+  layers: number;
+}
+
+/** Whether A fits a texture of this adapter (texel (row / 4, step), one layer per distinct A). */
+function fitsTexture(a: GemmA): boolean {
+  const l = rt().device.limits;
+  const d = l.maxTextureDimension2D;
+  return Math.ceil(a.rows / 4) <= d && a.depth <= d && a.layers <= l.maxTextureArrayLayers;
+}
+
+/** Rows of A below which gemm_texture leaves lanes idle (its workgroup covers 8 lanes x 4 rows). */
+const TEXTURE_MIN_ROWS = wgslConst('gemm_texture', 'TM') * 8;
+
 /** The CPU driver's body for a launch, on subgroups of exactly 8 lanes (see gemmTile). */
-function subgroupBody(columns: number, depth: number): GemmBody {
+function subgroupBody(columns: number, depth: number, a: GemmA | null): GemmBody {
   if (depth < KC) return 'gemm';
-  return columns <= FEW_COLUMNS ? 'gemm_subgroup_rows' : 'gemm_subgroup';
+  if (columns <= FEW_COLUMNS) return 'gemm_subgroup_rows';
+  return textureBody && a && a.rows >= TEXTURE_MIN_ROWS && fitsTexture(a) ? 'gemm_texture' : 'gemm_subgroup';
 }
 
 /**
@@ -63,42 +97,105 @@ function subgroupBody(columns: number, depth: number): GemmBody {
  * when N <= FEW_COLUMNS (with 8 lanes x 2 columns along N, a 4-column result would leave 3 lanes in 4
  * recomputing copies). A reduction shorter than one broadcast chunk (the weight gradients of the
  * U-Net's 2x2 and 1x1 layers) has nothing to share and runs 20-35% faster on the plain register
- * tile. A GPU gets 16x16 workgroups over workgroup-memory tiles.
+ * tile. Where the launch gives A's size (`a`, for launches through runGemm) and A fills the lanes
+ * and fits a texture, gemm_texture replaces gemm_subgroup: the driver fetches a texel (4 floats) per
+ * lane at about the cost of one checked storage load, so A costs a quarter of the loads (matmul
+ * 1024^3 1.6x, pack included). A GPU gets 16x16 workgroups over workgroup-memory tiles.
  */
-export function gemmTile(columns = Number.POSITIVE_INFINITY, depth = Number.POSITIVE_INFINITY): GemmTile {
+export function gemmTile(
+  columns = Number.POSITIVE_INFINITY,
+  depth = Number.POSITIVE_INFINITY,
+  a: GemmA | null = null,
+): GemmTile {
   const info = rt().info;
   const sub8 = subgroupsOf8(info);
-  const auto: GemmBody = info.isCpu ? (sub8 ? subgroupBody(columns, depth) : 'gemm') : 'gemm_tiled';
+  const auto: GemmBody = info.isCpu ? (sub8 ? subgroupBody(columns, depth, a) : 'gemm') : 'gemm_tiled';
   const body: GemmBody = forced ?? auto;
-  if ((body === 'gemm_subgroup' || body === 'gemm_subgroup_rows') && !sub8)
-    throw new Error(`${body} needs subgroups of exactly 8 lanes`);
+  if (body.startsWith('gemm_subgroup') || body === 'gemm_texture') {
+    if (!sub8) throw new Error(`${body} needs subgroups of exactly 8 lanes`);
+  }
+  if (body === 'gemm_texture' && a && !fitsTexture(a))
+    throw new Error(
+      `gemm_texture: A (${a.rows} rows, ${a.depth} steps, ${a.layers} layers) fits no texture here`,
+    );
   // A GPU wants ~2k workgroups in flight. The CPU driver runs them on one thread per core: two per
   // core keep every core busy, and more splits would only add a pass summing the partials.
   const fill = info.isCpu && body !== 'gemm_tiled' ? 2 * info.hostThreads : 2048;
   const { TM, TN } = TILE[body];
   const [WG_X, WG_Y] = body === 'gemm_tiled' ? [16, 16] : info.isCpu || body !== 'gemm' ? [8, 1] : [8, 8];
-  // gemm_subgroup_rows lays its WG_X lanes along M, every other body along N.
-  const [groupRows, groupCols] = body === 'gemm_subgroup_rows' ? [WG_X * TM, TN] : [WG_Y * TM, WG_X * TN];
+  // gemm_subgroup_rows and gemm_texture lay their WG_X lanes along M, every other body along N.
+  const alongM = body === 'gemm_subgroup_rows' || body === 'gemm_texture';
+  const [groupRows, groupCols] = alongM ? [WG_X * TM, TN] : [WG_Y * TM, WG_X * TN];
   return { body, WG_X, WG_Y, TM, TN, groupRows, groupCols, fill };
 }
 
-/** One declaration per GEMM body for a hook set (the same params, entries and constants). */
-export function perBody<K>(make: (body: GemmBody) => K): Record<GemmBody, K> {
-  return {
-    gemm: make('gemm'),
-    gemm_subgroup: make('gemm_subgroup'),
-    gemm_subgroup_rows: make('gemm_subgroup_rows'),
-    gemm_tiled: make('gemm_tiled'),
-  };
+/** A hook set's kernels: its GEMM on every body, and the pack of its A for gemm_texture. */
+export interface GemmKernels<P extends ParamSpec, B extends string, C extends string> {
+  body: Record<GemmBody, Kernel<P, { gemm: readonly B[] }, C>>;
+  pack: Kernel<P, { gemm_pack: readonly string[] }, C>;
+  /** The binding name of A, the operand gemm_texture reads from its texture. */
+  a: B;
 }
+
+/**
+ * Declares a hook set's GEMM on every body (`make(body)`: the same params, entries and constants),
+ * and for gemm_texture the pack of A (binding `a`) into the texture that replaces it.
+ */
+export function gemmKernels<P extends ParamSpec, const B extends string, C extends string>(
+  make: (body: GemmBody) => KernelDeclaration<P, { gemm: readonly B[] }, C>,
+  a: NoInfer<B>,
+): GemmKernels<P, B, C> {
+  const body = {} as Record<GemmBody, Kernel<P, { gemm: readonly B[] }, C>>;
+  for (const name of Object.keys(TILE) as GemmBody[]) {
+    const decl = make(name);
+    body[name] = declareKernel(name === 'gemm_texture' ? { ...decl, rebind: { [a]: 'gemm_at' } } : decl);
+  }
+  const t = make('gemm_texture');
+  const pack = declareKernel({ ...t, name: `${t.name} pack`, entries: { gemm_pack: [a, 'gemm_at_out'] } });
+  return { body, pack, a };
+}
+
+/**
+ * Records one GEMM launch of a hook set on `tile` (from gemmTile with the same `a`). On gemm_texture
+ * it first packs A into the runtime's scratch texture of its size, then binds that texture as A.
+ */
+export function runGemm<P extends ParamSpec, B extends string, C extends string>(
+  k: GemmKernels<P, B, C>,
+  tile: GemmTile,
+  launch: Launch<P, B, C>,
+  a: GemmA,
+): void {
+  if (tile.body !== 'gemm_texture') {
+    k.body[tile.body].run('gemm', launch);
+    return;
+  }
+  const width = Math.ceil(a.rows / 4);
+  const tex = rt().scratchTexture(width, a.depth, a.layers);
+  const [px, py] = PACK_GROUP;
+  k.pack.run('gemm_pack', {
+    params: launch.params,
+    bind: { [k.a]: launch.bind[k.a], gemm_at_out: tex.view },
+    workgroups: [Math.ceil(width / px), Math.ceil(a.depth / py), a.layers],
+    constants: launch.constants,
+  });
+  k.body.gemm_texture.run('gemm', {
+    ...launch,
+    bind: { ...launch.bind, [k.a]: tex.view },
+    // A_LAYERS is gemm_texture's own constant, outside the hook set's declared ones
+    constants: { ...launch.constants, A_LAYERS: a.layers } as Record<C, number>,
+  });
+}
+
+/** gemm_pack's workgroup (texels along A's rows / 4, steps). */
+const PACK_GROUP = [8, 8];
 
 /** The workgroup grid covering an M x N result per batch. */
 export function gemmGrid(tile: GemmTile, M: number, N: number, batches: number): [number, number, number] {
   return [Math.ceil(N / tile.groupCols), Math.ceil(M / tile.groupRows), batches];
 }
 
-const MATMUL = perBody((body) =>
-  declareKernel({
+const MATMUL = gemmKernels(
+  (body) => ({
     name: 'matmul',
     files: ['matmul', body],
     params: {
@@ -117,6 +214,7 @@ const MATMUL = perBody((body) =>
     entries: { gemm: ['A', 'B', 'C', 'bias'] },
     constants: ['WG_X', 'WG_Y'],
   }),
+  'A',
 );
 
 /** A GEMM operand read through strides: element [b, r, c] at b*batchStride + r*rowStride + c*colStride. */
@@ -139,23 +237,30 @@ export function gemm(
   bias: Tensor | null = null,
 ): void {
   if (M * N * batches === 0) return;
-  const tile = gemmTile(N, K);
-  MATMUL[tile.body].run('gemm', {
-    params: {
-      M,
-      N,
-      K,
-      batches,
-      sab: a.batchStride,
-      sam: a.rowStride,
-      sak: a.colStride,
-      has_bias: bias ? 1 : 0,
-      sbb: b.batchStride,
-      sbk: b.rowStride,
-      sbn: b.colStride,
+  // A differs per batch unless it is broadcast (batch stride 0).
+  const texA = { rows: M, depth: K, layers: a.batchStride === 0 ? 1 : batches };
+  const tile = gemmTile(N, K, texA);
+  runGemm(
+    MATMUL,
+    tile,
+    {
+      params: {
+        M,
+        N,
+        K,
+        batches,
+        sab: a.batchStride,
+        sam: a.rowStride,
+        sak: a.colStride,
+        has_bias: bias ? 1 : 0,
+        sbb: b.batchStride,
+        sbk: b.rowStride,
+        sbn: b.colStride,
+      },
+      bind: { A: a.t, B: b.t, C: out, bias: bias ?? a.t },
+      workgroups: gemmGrid(tile, M, N, batches),
+      constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
     },
-    bind: { A: a.t, B: b.t, C: out, bias: bias ?? a.t },
-    workgroups: gemmGrid(tile, M, N, batches),
-    constants: { WG_X: tile.WG_X, WG_Y: tile.WG_Y },
-  });
+    texA,
+  );
 }

@@ -1,0 +1,120 @@
+// The GEMM body for the CPU driver that reads A from a texture: the same hooks as gemm.wgsl, with the
+// 8 lanes of a workgroup along M. lavapipe loads a storage-buffer element lane by lane with a bounds
+// check each, but fetches a whole rgba32float texel per lane at once, so A is first copied (entry
+// gemm_pack, through the hooks' gemm_row_base / gemm_k / gemm_a) into a texture whose texel (m4, k)
+// holds A's rows 4*m4 .. 4*m4+3 at step k, one array layer per distinct A. Then (entry gemm) each lane
+// owns the TM = 4 rows of one texel and all lanes share TN columns of B: in each chunk of KC = 8 steps
+// lane l loads B's TN values of step k0 + l through the hooks (zero outside gemm_bounds, the conv
+// padding) and subgroupBroadcast hands them to every lane, which fetches one texel per step.
+// Layer of batch b: b % A_LAYERS (the batches whose A differs: 1 for a conv forward, its stride phases
+// for an input gradient, its splits for a weight gradient, the batches of a batched matmul).
+// Bindings: 7 = A's texture (read by gemm), 8 = the same texture as storage (written by gemm_pack).
+// Needs the subgroups feature, a subgroup of exactly WG_X = KC = 8 lanes, WG_Y = 1. No early return
+// in gemm: every lane takes part in every broadcast.
+// Dispatch gemm as gemm.wgsl with lanes along M: (ceil(N / TN), ceil(M / (WG_X*TM)), batches);
+// gemm_pack as (ceil(ceil(M / 4) / 8), ceil(depth / 8), A_LAYERS), depth the largest batch's.
+enable subgroups;
+
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 1u;
+override A_LAYERS: u32 = 1u;
+const TM: u32 = 4u;
+const TN: u32 = 8u;
+const TN4: u32 = TN / 4u;
+const KC: u32 = 8u;
+
+struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
+
+@group(0) @binding(7) var gemm_at: texture_2d_array<f32>;
+@group(0) @binding(8) var gemm_at_out: texture_storage_2d_array<rgba32float, write>;
+
+// Texel (m4, k) of layer b: A's rows 4*m4 .. 4*m4+3 at step k (zero past M, past depth, or where the
+// step does not count).
+@compute @workgroup_size(8, 8, 1)
+fn gemm_pack(@builtin(global_invocation_id) gid: vec3u) {
+  let b = gid.z;
+  let dims = gemm_dims(b);
+  let m = gid.x * 4u;
+  let k = gid.y;
+  if (m >= dims.x + 3u || k >= textureDimensions(gemm_at_out).y) { return; }
+  var v = vec4f(0.0);
+  if (k < dims.z) {
+    let o = gemm_k(b, k);
+    if (o.ok != 0u) {
+      for (var r = 0u; r < 4u; r++) {
+        if (m + r < dims.x) { v[r] = gemm_a(gemm_row_base(b, m + r) + o.a); }
+      }
+    }
+  }
+  textureStore(gemm_at_out, vec2u(gid.x, k), b, v);
+}
+
+// B of the TN columns at step offset o and position offset q (zero outside the bounds), as vec4s.
+fn load_b(cb: array<u32, TN>, cp: array<vec2i, TN>, bounds: vec2u, o: u32, q: vec2i) -> array<vec4f, TN4> {
+  var v: array<vec4f, TN4>;
+  for (var c = 0u; c < TN; c++) {
+    v[c / 4u][c % 4u] = select(0.0, gemm_b(cb[c] + o), all(vec2u(cp[c] + q) < bounds));
+  }
+  return v;
+}
+
+// acc[c] += B's column c at this step x the lane's 4 rows of A.
+fn mac(acc: ptr<function, array<vec4f, TN>>, bv: array<vec4f, TN4>, av: vec4f) {
+  for (var q = 0u; q < TN4; q++) {
+    (*acc)[4u * q] += bv[q].x * av;
+    (*acc)[4u * q + 1u] += bv[q].y * av;
+    (*acc)[4u * q + 2u] += bv[q].z * av;
+    (*acc)[4u * q + 3u] += bv[q].w * av;
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let b = wid.z;
+  let layer = b % A_LAYERS;
+  let dims = gemm_dims(b);
+  let M = dims.x;
+  let N = dims.y;
+  let K = dims.z;
+  let m4 = wid.y * WG_X + lid.x;
+  let row0 = m4 * TM;
+  let col0 = wid.x * TN;
+  // Columns past the edge are clamped copies (written by nobody).
+  var cb: array<u32, TN>;
+  var cp: array<vec2i, TN>;
+  for (var c = 0u; c < TN; c++) {
+    let col = min(col0 + c, N - 1u);
+    cb[c] = gemm_col_base(b, col);
+    cp[c] = gemm_col_pos(b, col);
+  }
+  let bounds = gemm_bounds(b);
+  var acc: array<vec4f, TN>;
+  let kfull = K - K % KC;
+  for (var k0 = 0u; k0 < kfull; k0 += KC) {
+    // This lane's step: its B values (0 when the step does not count).
+    let o = gemm_k(b, k0 + lid.x);
+    var bv: array<vec4f, TN4>;
+    if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 0u), subgroupBroadcast(bv[1], 0u)), textureLoad(gemm_at, vec2u(m4, k0), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 1u), subgroupBroadcast(bv[1], 1u)), textureLoad(gemm_at, vec2u(m4, k0 + 1u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 2u), subgroupBroadcast(bv[1], 2u)), textureLoad(gemm_at, vec2u(m4, k0 + 2u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 3u), subgroupBroadcast(bv[1], 3u)), textureLoad(gemm_at, vec2u(m4, k0 + 3u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 4u), subgroupBroadcast(bv[1], 4u)), textureLoad(gemm_at, vec2u(m4, k0 + 4u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 5u), subgroupBroadcast(bv[1], 5u)), textureLoad(gemm_at, vec2u(m4, k0 + 5u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 6u), subgroupBroadcast(bv[1], 6u)), textureLoad(gemm_at, vec2u(m4, k0 + 6u), layer, 0));
+    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 7u), subgroupBroadcast(bv[1], 7u)), textureLoad(gemm_at, vec2u(m4, k0 + 7u), layer, 0));
+  }
+  for (var k = kfull; k < K; k++) {
+    let o = gemm_k(b, k);
+    if (o.ok == 0u) { continue; }
+    let bv = load_b(cb, cp, bounds, o.b, o.pos);
+    mac(&acc, bv, textureLoad(gemm_at, vec2u(m4, k), layer, 0));
+  }
+  for (var c = 0u; c < TN; c++) {
+    let col = col0 + c;
+    if (col >= N) { break; }
+    for (var r = 0u; r < TM; r++) {
+      if (row0 + r < M) { gemm_write(b, row0 + r, col, acc[c][r]); }
+    }
+  }
+}
