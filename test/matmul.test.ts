@@ -140,7 +140,7 @@ for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled',
   });
 }
 
-test('the GEMM body per launch: few columns lay the lanes along M, short reductions the register tile', () => {
+test('the GEMM body per launch: few columns lay the lanes along M, short reductions the register tile, A in a texture where it fits', () => {
   const info = T.deviceStats().adapter;
   const sub8 = info.isCpu && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
   const body = (columns: number, depth: number) => gemmTile(columns, depth).body;
@@ -158,6 +158,15 @@ test('the GEMM body per launch: few columns lay the lanes along M, short reducti
     assert.is(body(2048, 4), 'gemm');
     assert.is(body(2048, 8), 'gemm_subgroup');
     assert.is(body(4, 7), 'gemm');
+    // A that fills the lanes (>= 32 rows) and fits a texture: read from one (gemm_texture).
+    const texture = (rows: number, depth: number, layers = 1) =>
+      gemmTile(64, depth, { rows, depth, layers }).body;
+    assert.is(texture(64, 2048), 'gemm_texture');
+    assert.is(texture(32, 8), 'gemm_texture');
+    assert.is(texture(31, 2048), 'gemm_subgroup');
+    assert.is(gemmTile(8, 2048, { rows: 64, depth: 2048, layers: 1 }).body, 'gemm_subgroup_rows');
+    assert.is(texture(64, 1 << 20), 'gemm_subgroup'); // deeper than any texture
+    assert.is(texture(64, 64, 1 << 16), 'gemm_subgroup'); // more layers than any texture array
   } else assert.is(body(4, 100), 'gemm');
   // The grid covers the result whichever way the lanes lie.
   for (const [c, d] of [
