@@ -173,7 +173,7 @@ export function convForward(
   const M = g.K;
   const N = g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const texA = { rows: M, depth: g.C * g.KH * g.KW, layers: 1 };
+  const texA = { rows: M, depth: g.C * g.KH * g.KW, layers: 1, batches: g.N };
   const tile = gemmTile(N, texA.depth, texA);
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   runGemm(
@@ -272,7 +272,7 @@ export function convDgrad(
   if (g.C * maxN * g.N * live.length > 0) {
     // A per phase: the weight's taps of that phase (depth K x taps), one texture layer each.
     const depth = g.K * Math.max(...live.map(([th, tw]) => th.nk * tw.nk));
-    const texA = { rows: g.C, depth, layers: live.length };
+    const texA = { rows: g.C, depth, layers: live.length, batches: g.N * live.length };
     const tile = gemmTile(maxN, depth, texA);
     runGemm(
       DGRAD,
@@ -346,7 +346,7 @@ function wgrad(
   // Enough splits to fill the device (tile.fill workgroups), but never chunks under 256 positions.
   const splits = Math.max(1, Math.min(Math.ceil(depth / 256), Math.ceil(grid.fill / tiles)));
   const chunk = Math.ceil(depth / splits);
-  const texA = { rows: M, depth: chunk, layers: splits };
+  const texA = { rows: M, depth: chunk, layers: splits, batches: splits };
   const tile = gemmTile(N, chunk, texA);
   const shape = [g.K, g.C, g.KH, g.KW];
   // One split writes the gradients (or adds them into `into`); several write partials, summed after.

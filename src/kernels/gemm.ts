@@ -66,11 +66,15 @@ export function forceGemmBody(body: GemmBody | null): void {
   forced = body;
 }
 
-/** A's rows, the depth of its texture and its layers (distinct A's), where a launch can say them. */
+/**
+ * A's rows, the depth of its texture and its layers (distinct A's), and the launch's GEMM batches,
+ * where a launch can say them.
+ */
 export interface GemmA {
   rows: number;
   depth: number;
   layers: number;
+  batches: number;
 }
 
 /** Whether A fits a texture of this adapter (texel (row / 4, step), one layer per distinct A). */
@@ -83,11 +87,23 @@ function fitsTexture(a: GemmA): boolean {
 /** Rows of A below which gemm_texture leaves lanes idle (its workgroup covers 8 lanes x 4 rows). */
 const TEXTURE_MIN_ROWS = wgslConst('gemm_texture', 'TM') * 8;
 
+/**
+ * Result columns per packed A value below which packing costs more than the texture saves: the deep
+ * 4x4 layers (conv 512@8 -> 512: 16 columns) ran 2x slower with it, 64 columns break even.
+ */
+const TEXTURE_MIN_REUSE = 64;
+
 /** The CPU driver's body for a launch, on subgroups of exactly 8 lanes (see gemmTile). */
 function subgroupBody(columns: number, depth: number, a: GemmA | null): GemmBody {
   if (depth < KC) return 'gemm';
   if (columns <= FEW_COLUMNS) return 'gemm_subgroup_rows';
-  return textureBody && a && a.rows >= TEXTURE_MIN_ROWS && fitsTexture(a) ? 'gemm_texture' : 'gemm_subgroup';
+  const texture =
+    textureBody &&
+    a !== null &&
+    a.rows >= TEXTURE_MIN_ROWS &&
+    (columns * a.batches) / a.layers >= TEXTURE_MIN_REUSE &&
+    fitsTexture(a);
+  return texture ? 'gemm_texture' : 'gemm_subgroup';
 }
 
 /**
@@ -238,7 +254,7 @@ export function gemm(
 ): void {
   if (M * N * batches === 0) return;
   // A differs per batch unless it is broadcast (batch stride 0).
-  const texA = { rows: M, depth: K, layers: a.batchStride === 0 ? 1 : batches };
+  const texA = { rows: M, depth: K, layers: a.batchStride === 0 ? 1 : batches, batches };
   const tile = gemmTile(N, K, texA);
   runGemm(
     MATMUL,
