@@ -22,6 +22,9 @@ const TM: u32 = 4u;
 const TN: u32 = 8u;
 const TN4: u32 = TN / 4u;
 const KC: u32 = 8u;
+// gemm_pack's workgroup: texels along A's rows / TM, steps.
+const PACK_X: u32 = 8u;
+const PACK_Y: u32 = 8u;
 
 struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
 
@@ -30,7 +33,7 @@ struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
 
 // Texel (m4, k) of layer b: A's rows 4*m4 .. 4*m4+3 at step k (zero past M, past depth, or where the
 // step does not count).
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(PACK_X, PACK_Y, 1)
 fn gemm_pack(@builtin(global_invocation_id) gid: vec3u) {
   let b = gid.z;
   let dims = gemm_dims(b);

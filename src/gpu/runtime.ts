@@ -36,7 +36,7 @@ export interface ScratchTexture {
 }
 
 const ARENA_BYTES = 1 << 18;
-// Scratch textures kept (one per size: a step of the U-Net-256 asks for a few dozen).
+// Scratch textures kept (one per size); past this many they are all destroyed and made anew.
 const MAX_SCRATCH_TEXTURES = 64;
 const MAX_PENDING = 512;
 // Bind groups kept for reuse; past this many the cache starts over (a step needs a few hundred).
@@ -55,7 +55,7 @@ export class Runtime {
   // hit names exactly the buffers the dispatch binds now.
   private bindGroups = new Map<string, GPUBindGroup>();
   private textures = new Map<string, ScratchTexture>();
-  private bufferIds = new WeakMap<GPUBuffer | GPUTextureView, number>();
+  private resourceIds = new WeakMap<GPUBuffer | GPUTextureView, number>();
   private nextId = 1;
   private modules = new Map<string, GPUShaderModule>();
   private encoder: GPUCommandEncoder | null = null;
@@ -146,11 +146,11 @@ export class Runtime {
     this.dispatchCount++;
   }
 
-  private bufferId(b: GPUBuffer | GPUTextureView): number {
-    let id = this.bufferIds.get(b);
+  private resourceId(b: GPUBuffer | GPUTextureView): number {
+    let id = this.resourceIds.get(b);
     if (id === undefined) {
       id = this.nextId++;
-      this.bufferIds.set(b, id);
+      this.resourceIds.set(b, id);
     }
     return id;
   }
@@ -164,8 +164,8 @@ export class Runtime {
     let key = `${this.pipelineIds.get(pipeline)}:${offset}:${words}`;
     for (const r of bindings) {
       if (!r) key += ',';
-      else if ('buffer' in r) key += `,${this.bufferId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
-      else key += `,t${this.bufferId(r)}`;
+      else if ('buffer' in r) key += `,${this.resourceId(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+      else key += `,t${this.resourceId(r)}`;
     }
     let g = this.bindGroups.get(key);
     if (g) return g;

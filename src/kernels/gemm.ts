@@ -77,15 +77,18 @@ export interface GemmA {
   batches: number;
 }
 
+/** A's rows per texel of gemm_texture's texture: the rows one lane owns. */
+const ROWS_PER_TEXEL = TILE.gemm_texture.TM;
+
 /** Whether A fits a texture of this adapter (texel (row / 4, step), one layer per distinct A). */
 function fitsTexture(a: GemmA): boolean {
   const l = rt().device.limits;
   const d = l.maxTextureDimension2D;
-  return Math.ceil(a.rows / 4) <= d && a.depth <= d && a.layers <= l.maxTextureArrayLayers;
+  return Math.ceil(a.rows / ROWS_PER_TEXEL) <= d && a.depth <= d && a.layers <= l.maxTextureArrayLayers;
 }
 
 /** Rows of A below which gemm_texture leaves lanes idle (its workgroup covers 8 lanes x 4 rows). */
-const TEXTURE_MIN_ROWS = wgslConst('gemm_texture', 'TM') * 8;
+const TEXTURE_MIN_ROWS = ROWS_PER_TEXEL * 8;
 
 /**
  * Result columns per packed A value below which packing costs more than the texture saves: the deep
@@ -185,9 +188,9 @@ export function runGemm<P extends ParamSpec, B extends string, C extends string>
     k.body[tile.body].run('gemm', launch);
     return;
   }
-  const width = Math.ceil(a.rows / 4);
+  const width = Math.ceil(a.rows / ROWS_PER_TEXEL);
   const tex = rt().scratchTexture(width, a.depth, a.layers);
-  const [px, py] = PACK_GROUP;
+  const [px, py] = [wgslConst('gemm_texture', 'PACK_X'), wgslConst('gemm_texture', 'PACK_Y')];
   k.pack.run('gemm_pack', {
     params: launch.params,
     bind: { [k.a]: launch.bind[k.a], gemm_at_out: tex.view },
@@ -201,9 +204,6 @@ export function runGemm<P extends ParamSpec, B extends string, C extends string>
     constants: { ...launch.constants, A_LAYERS: a.layers } as Record<C, number>,
   });
 }
-
-/** gemm_pack's workgroup (texels along A's rows / 4, steps). */
-const PACK_GROUP = [8, 8];
 
 /** The workgroup grid covering an M x N result per batch. */
 export function gemmGrid(tile: GemmTile, M: number, N: number, batches: number): [number, number, number] {
