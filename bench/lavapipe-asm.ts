@@ -13,7 +13,7 @@ import { hideBin } from 'yargs/helpers';
 const argv = yargs(hideBin(process.argv))
   .usage('$0 [--body B] [--op matmul|conv]: instruction counts of a GEMM body on lavapipe')
   .option('body', {
-    choices: ['gemm_subgroup', 'gemm_subgroup_rows', 'gemm'] as const,
+    choices: ['gemm_subgroup', 'gemm_subgroup_rows', 'gemm_texture', 'gemm'] as const,
     default: 'gemm_subgroup' as const,
   })
   .option('op', { choices: ['matmul', 'conv'] as const, default: 'matmul' as const })
@@ -101,6 +101,7 @@ const row = {
   instructionsPerFma: +(loop.length / (mul * 8)).toFixed(2),
 };
 console.table([row]);
+if (process.env.ASM_OUT) (await import("node:fs")).writeFileSync(process.env.ASM_OUT, loop.map((l) => `${l.op}\t${l.arg}`).join("\n"));
 console.log(
   `main loop: ${loop.length} instructions for ${mul} vector multiplies (x 8 lanes); ` +
     `${checks} per-lane load checks, ${((100 * (mul + add)) / loop.length).toFixed(0)}% arithmetic`,

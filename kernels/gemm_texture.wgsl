@@ -5,7 +5,10 @@
 // holds A's rows 4*m4 .. 4*m4+3 at step k, one array layer per distinct A. Then (entry gemm) each lane
 // owns the TM = 4 rows of one texel and all lanes share TN columns of B: in each chunk of KC = 8 steps
 // lane l loads B's TN values of step k0 + l through the hooks (zero outside gemm_bounds, the conv
-// padding) and subgroupBroadcast hands them to every lane, which fetches one texel per step.
+// padding) and subgroupBroadcast hands them to every lane, which fetches one texel per step. The
+// chunk is summed column by column: one column's 4 accumulators stay in registers for its 8 steps,
+// where step by step all TN x 4 are live and spill to memory on every multiply-add (lavapipe has 16
+// vector registers); the sums are the same, in the same order.
 // Layer of batch b: b % A_LAYERS (the batches whose A differs: 1 for a conv forward, its stride phases
 // for an input gradient, its splits for a weight gradient, the batches of a batched matmul).
 // Bindings: 7 = A's texture (read by gemm), 8 = the same texture as storage (written by gemm_pack).
@@ -19,6 +22,8 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 1u;
 override A_LAYERS: u32 = 1u;
 const TM: u32 = 4u;
+// A's rows per texel.
+const TEXEL_ROWS: u32 = 4u;
 const TN: u32 = 8u;
 const TN4: u32 = TN / 4u;
 const KC: u32 = 8u;
@@ -98,14 +103,29 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let o = gemm_k(b, k0 + lid.x);
     var bv: array<vec4f, TN4>;
     if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 0u), subgroupBroadcast(bv[1], 0u)), textureLoad(gemm_at, vec2u(m4, k0), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 1u), subgroupBroadcast(bv[1], 1u)), textureLoad(gemm_at, vec2u(m4, k0 + 1u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 2u), subgroupBroadcast(bv[1], 2u)), textureLoad(gemm_at, vec2u(m4, k0 + 2u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 3u), subgroupBroadcast(bv[1], 3u)), textureLoad(gemm_at, vec2u(m4, k0 + 3u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 4u), subgroupBroadcast(bv[1], 4u)), textureLoad(gemm_at, vec2u(m4, k0 + 4u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 5u), subgroupBroadcast(bv[1], 5u)), textureLoad(gemm_at, vec2u(m4, k0 + 5u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 6u), subgroupBroadcast(bv[1], 6u)), textureLoad(gemm_at, vec2u(m4, k0 + 6u), layer, 0));
-    mac(&acc, array<vec4f, TN4>(subgroupBroadcast(bv[0], 7u), subgroupBroadcast(bv[1], 7u)), textureLoad(gemm_at, vec2u(m4, k0 + 7u), layer, 0));
+    // Column by column over the chunk's 8 steps: each column's 4 accumulators stay in registers
+    // for 32 multiply-adds (step by step, all TN x 4 of them are live and spill on every one).
+    let a0 = textureLoad(gemm_at, vec2u(m4, k0), layer, 0);
+    let a1 = textureLoad(gemm_at, vec2u(m4, k0 + 1u), layer, 0);
+    let a2 = textureLoad(gemm_at, vec2u(m4, k0 + 2u), layer, 0);
+    let a3 = textureLoad(gemm_at, vec2u(m4, k0 + 3u), layer, 0);
+    let a4 = textureLoad(gemm_at, vec2u(m4, k0 + 4u), layer, 0);
+    let a5 = textureLoad(gemm_at, vec2u(m4, k0 + 5u), layer, 0);
+    let a6 = textureLoad(gemm_at, vec2u(m4, k0 + 6u), layer, 0);
+    let a7 = textureLoad(gemm_at, vec2u(m4, k0 + 7u), layer, 0);
+    for (var c = 0u; c < TN; c++) {
+      let v = bv[c / 4u][c % 4u];
+      var s = acc[c];
+      s += subgroupBroadcast(v, 0u) * a0;
+      s += subgroupBroadcast(v, 1u) * a1;
+      s += subgroupBroadcast(v, 2u) * a2;
+      s += subgroupBroadcast(v, 3u) * a3;
+      s += subgroupBroadcast(v, 4u) * a4;
+      s += subgroupBroadcast(v, 5u) * a5;
+      s += subgroupBroadcast(v, 6u) * a6;
+      s += subgroupBroadcast(v, 7u) * a7;
+      acc[c] = s;
+    }
   }
   for (var k = kfull; k < K; k++) {
     let o = gemm_k(b, k);

@@ -159,13 +159,14 @@ test('the GEMM body per launch: few columns lay the lanes along M, short reducti
     assert.is(body(2048, 8), 'gemm_subgroup');
     assert.is(body(4, 7), 'gemm');
     // A that fills the lanes (>= 32 rows) and fits a texture: read from one (gemm_texture).
-    const texture = (rows: number, depth: number, layers = 1, columns = 64) =>
+    const texture = (rows: number, depth: number, layers = 1, columns = 256) =>
       gemmTile(columns, depth, { rows, depth, layers, batches: layers }).body;
     assert.is(texture(64, 2048), 'gemm_texture');
     assert.is(texture(32, 8), 'gemm_texture');
     assert.is(texture(31, 2048), 'gemm_subgroup');
     assert.is(texture(64, 2048, 1, 8), 'gemm_subgroup_rows');
-    assert.is(texture(64, 2048, 1, 16), 'gemm_subgroup'); // too few columns to pay for the pack
+    assert.is(texture(64, 2048, 1, 128), 'gemm_subgroup'); // too few columns to pay for the pack
+    assert.is(texture(64, 2048, 4, 128), 'gemm_subgroup'); // ... per distinct A
     assert.is(texture(64, 1 << 20), 'gemm_subgroup'); // deeper than any texture
     assert.is(texture(64, 64, 1 << 16), 'gemm_subgroup'); // more layers than any texture array
   } else assert.is(body(4, 100), 'gemm');

@@ -77,8 +77,8 @@ export interface GemmA {
   batches: number;
 }
 
-/** A's rows per texel of gemm_texture's texture: the rows one lane owns. */
-const ROWS_PER_TEXEL = TILE.gemm_texture.TM;
+/** A's rows per texel of gemm_texture's texture. */
+const ROWS_PER_TEXEL = wgslConst('gemm_texture', 'TEXEL_ROWS');
 
 /** Whether A fits a texture of this adapter (texel (row / 4, step), one layer per distinct A). */
 function fitsTexture(a: GemmA): boolean {
@@ -87,14 +87,17 @@ function fitsTexture(a: GemmA): boolean {
   return Math.ceil(a.rows / ROWS_PER_TEXEL) <= d && a.depth <= d && a.layers <= l.maxTextureArrayLayers;
 }
 
-/** Rows of A below which gemm_texture leaves lanes idle (its workgroup covers 8 lanes x 4 rows). */
-const TEXTURE_MIN_ROWS = ROWS_PER_TEXEL * 8;
+/** Rows of A below which gemm_texture leaves lanes idle (its workgroup: 8 lanes x TM rows). */
+const TEXTURE_MIN_ROWS = TILE.gemm_texture.TM * 8;
 
 /**
- * Result columns per packed A value below which packing costs more than the texture saves: the deep
- * 4x4 layers (conv 512@8 -> 512: 16 columns) ran 2x slower with it, 64 columns break even.
+ * Result columns per packed A value below which packing (and re-reading a texture larger than the
+ * caches once per TN columns) costs more than the texture saves. Measured on a Zen 4 lavapipe
+ * (session 12, texture vs gemm_subgroup): 64 columns 0.65x (conv 512@16 -> 512, convT 1024@8), 128
+ * 0.65x (matmul 4096x1024 @ 1024x128), 256 1.0-1.35x (conv 256@32 -> 512, convT 1024@16 -> 256,
+ * matmul 2048x1024 @ 1024x256), 1024 and more 1.2-1.5x (conv 64@128 -> 128, matmul 1024^3).
  */
-const TEXTURE_MIN_REUSE = 64;
+const TEXTURE_MIN_REUSE = 256;
 
 /** The CPU driver's body for a launch, on subgroups of exactly 8 lanes (see gemmTile). */
 function subgroupBody(columns: number, depth: number, a: GemmA | null): GemmBody {
