@@ -101,7 +101,11 @@ const row = {
   instructionsPerFma: +(loop.length / (mul * 8)).toFixed(2),
 };
 console.table([row]);
-if (process.env.ASM_OUT) (await import("node:fs")).writeFileSync(process.env.ASM_OUT, loop.map((l) => `${l.op}\t${l.arg}`).join("\n"));
+if (process.env.ASM_OUT)
+  (await import('node:fs')).writeFileSync(
+    process.env.ASM_OUT,
+    loop.map((l) => `${l.op}\t${l.arg}`).join('\n'),
+  );
 console.log(
   `main loop: ${loop.length} instructions for ${mul} vector multiplies (x 8 lanes); ` +
     `${checks} per-lane load checks, ${((100 * (mul + add)) / loop.length).toFixed(0)}% arithmetic`,
