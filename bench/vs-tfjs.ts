@@ -162,12 +162,15 @@ function resetMemory(): { ours: number; tfjs: number } {
 
 /** Our queued work is flushed and finished. */
 const syncOurs = () => T.sync();
-/** tfjs batches up to 15 dispatches per submit: submit what it holds, then wait for the queue. */
+/**
+ * tfjs batches up to 15 dispatches per submit: submit what it holds, then wait for the queue, the
+ * same way as for ours (rt().settle: in Node without Dawn's event polling spinning a core).
+ */
 async function syncTfjs(): Promise<void> {
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();
-  await backend.queue.onSubmittedWorkDone();
+  await rt().settle(backend.queue.onSubmittedWorkDone());
 }
 
 // ---- host data ---------------------------------------------------------------------------------------

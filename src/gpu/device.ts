@@ -26,10 +26,15 @@ export function subgroupsOf8(info: DeviceInfo): boolean {
   return info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
 }
 
+/** How the host awaits the device's promises (buffer mappings, queue completion). */
+export type Settle = <T>(p: Promise<T>) => Promise<T>;
+
 export interface AcquiredDevice {
   device: GPUDevice;
   adapter: GPUAdapter;
   info: DeviceInfo;
+  /** A plain await in browsers; in Node one that does not busy-poll a core (dawn.ts). */
+  settle: Settle;
 }
 
 const NO_ADAPTER = `No WebGPU adapter found.
@@ -38,15 +43,15 @@ In Node this library runs on Dawn's Vulkan backend. Without a GPU it needs Mesa'
 
 const DAWN: string = './dawn.ts';
 
-async function hostGPU(): Promise<{ gpu: GPU; threads: number }> {
+async function hostGPU(): Promise<{ gpu: GPU; threads: number; settle: Settle }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU; hardwareConcurrency?: number } }).navigator;
-  if (nav?.gpu) return { gpu: nav.gpu, threads: nav.hardwareConcurrency ?? 1 };
+  if (nav?.gpu) return { gpu: nav.gpu, threads: nav.hardwareConcurrency ?? 1, settle: (p) => p };
   // The specifier is a variable so that bundlers leave Dawn (Node-only) out of browser bundles; in the
   // built package TypeScript rewrites it to ./dawn.js at run time.
-  const { dawnGPU, hostThreads } = (await import(
+  const { dawnGPU, hostThreads, settleWithoutSpinning } = (await import(
     /* @vite-ignore */ /* webpackIgnore: true */ DAWN
   )) as typeof import('./dawn.ts');
-  return { gpu: dawnGPU(), threads: hostThreads() };
+  return { gpu: dawnGPU(), threads: hostThreads(), settle: settleWithoutSpinning };
 }
 
 function describe(adapter: GPUAdapter, hostThreads: number): DeviceInfo {
@@ -67,7 +72,7 @@ function describe(adapter: GPUAdapter, hostThreads: number): DeviceInfo {
 }
 
 export async function acquireDevice(opts: { verbose?: boolean } = {}): Promise<AcquiredDevice> {
-  const { gpu, threads } = await hostGPU();
+  const { gpu, threads, settle } = await hostGPU();
   const adapter =
     (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter());
   if (!adapter) throw new Error(NO_ADAPTER);
@@ -86,5 +91,5 @@ export async function acquireDevice(opts: { verbose?: boolean } = {}): Promise<A
       `WebGPU adapter: ${info.description} (${info.vendor}${info.architecture ? `, ${info.architecture}` : ''})`,
     );
   }
-  return { device, adapter, info };
+  return { device, adapter, info, settle };
 }

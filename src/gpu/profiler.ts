@@ -1,6 +1,7 @@
 // Per-kernel GPU time from timestamp queries: when profiling, every dispatch gets its own compute
 // pass whose start and end are timestamped; at each submit the stamps are resolved and read back in
 // the background, and report() sums them by kernel. Costs a pass per dispatch, so it is off by default.
+import type { Settle } from './device.ts';
 
 export interface KernelTime {
   kernel: string;
@@ -17,7 +18,10 @@ export class Profiler {
   private readonly totals = new Map<string, { count: number; ns: number }>();
   private pending: Promise<void>[] = [];
 
-  constructor(private readonly device: GPUDevice) {
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly settle: Settle,
+  ) {
     this.querySet = device.createQuerySet({ type: 'timestamp', count: CAPACITY });
     this.resolveBuf = device.createBuffer({
       size: CAPACITY * 8,
@@ -68,7 +72,7 @@ export class Profiler {
 
   /** Kernel times summed since the last reset, longest first. */
   async report(): Promise<KernelTime[]> {
-    await Promise.all(this.pending);
+    await this.settle(Promise.all(this.pending));
     this.pending = [];
     return [...this.totals]
       .map(([kernel, v]) => ({ kernel, count: v.count, ms: v.ns / 1e6 }))

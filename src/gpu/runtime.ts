@@ -3,7 +3,7 @@
 // GPU queue until flush(), which a readback or a full batch triggers.
 
 import { BufferPool } from './buffers.ts';
-import { type AcquiredDevice, acquireDevice, type DeviceInfo } from './device.ts';
+import { type AcquiredDevice, acquireDevice, type DeviceInfo, type Settle } from './device.ts';
 import { type KernelTime, Profiler } from './profiler.ts';
 
 /** A compute pipeline: WGSL code (cached as one shader module per label), an entry point, constants. */
@@ -47,6 +47,11 @@ export class Runtime {
   readonly pool: BufferPool;
   readonly maxWorkgroups: number;
   readonly maxBinding: number;
+  /**
+   * Awaits a promise of the device's: every wait for the GPU goes through it (in Node it keeps Dawn's
+   * event polling from spinning a core; see dawn.ts).
+   */
+  readonly settle: Settle;
   private pipelines = new Map<string, GPUComputePipeline>();
   private pipelineIds = new WeakMap<GPUComputePipeline, number>();
   // Bind groups by (pipeline, params offset, buffers): a training step repeats the same dispatches
@@ -75,6 +80,7 @@ export class Runtime {
   constructor(acq: AcquiredDevice) {
     this.device = acq.device;
     this.info = acq.info;
+    this.settle = acq.settle;
     this.pool = new BufferPool(this.device);
     this.maxWorkgroups = this.device.limits.maxComputeWorkgroupsPerDimension;
     this.maxBinding = this.device.limits.maxStorageBufferBindingSize;
@@ -263,7 +269,7 @@ export class Runtime {
     });
     this.encoderOutsidePass().copyBufferToBuffer(buf, offset, staging, 0, Math.min(size, buf.size - offset));
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    await this.settle(staging.mapAsync(GPUMapMode.READ));
     this.throwGpuError();
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
@@ -274,7 +280,7 @@ export class Runtime {
   /** Waits until the GPU has finished all submitted work (for timing). */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.settle(this.device.queue.onSubmittedWorkDone());
     this.throwGpuError();
   }
 
@@ -287,7 +293,7 @@ export class Runtime {
     if (!this.device.features.has('timestamp-query'))
       throw new Error('profiling needs the timestamp-query feature');
     this.flush();
-    this.profiler ??= new Profiler(this.device);
+    this.profiler ??= new Profiler(this.device, this.settle);
     this.profiler.reset();
   }
 
