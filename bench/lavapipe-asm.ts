@@ -3,7 +3,7 @@
 // code and counts, inside its main loop (first to last vector multiply of the unrolled chunk):
 // vector multiplies and adds (the FMAs), the per-lane bounds checks of storage loads (cmp + jae
 // pairs, one per float each lane loads) and every other instruction. On lavapipe these counts, not
-// the FLOPs, set a GEMM's speed (README, Benchmarks: why the GEMM stops near 15 GFLOP/s).
+// the FLOPs, set a GEMM's speed (README, Benchmarks: what sets the GEMM's speed on the CPU driver).
 //   bash scripts/run.sh bench/lavapipe-asm.ts [--body gemm_subgroup|gemm_subgroup_rows|gemm] [--op matmul|conv]
 // Only meaningful on lavapipe (llvmpipe); on a GPU there is no such dump.
 import { spawnSync } from 'node:child_process';
