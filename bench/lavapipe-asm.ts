@@ -4,7 +4,8 @@
 // vector multiplies and adds (the FMAs), the per-lane bounds checks of storage loads (cmp + jae
 // pairs, one per float each lane loads) and every other instruction. On lavapipe these counts, not
 // the FLOPs, set a GEMM's speed (README, Benchmarks: what sets the GEMM's speed on the CPU driver).
-//   bash scripts/run.sh bench/lavapipe-asm.ts [--body gemm_subgroup|gemm_subgroup_rows|gemm] [--op matmul|conv]
+//   bash scripts/run.sh bench/lavapipe-asm.ts [--body gemm_subgroup|gemm_subgroup_rows|gemm_texture|gemm] [--op matmul|conv]
+//   (ASM_OUT=file also writes the main loop's instructions there, one per line)
 // Only meaningful on lavapipe (llvmpipe); on a GPU there is no such dump.
 import { spawnSync } from 'node:child_process';
 import yargs from 'yargs';

@@ -22,8 +22,6 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 1u;
 override A_LAYERS: u32 = 1u;
 const TM: u32 = 4u;
-// A's rows per texel.
-const TEXEL_ROWS: u32 = 4u;
 const TN: u32 = 8u;
 const TN4: u32 = TN / 4u;
 const KC: u32 = 8u;
@@ -103,8 +101,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let o = gemm_k(b, k0 + lid.x);
     var bv: array<vec4f, TN4>;
     if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
-    // Column by column over the chunk's 8 steps: each column's 4 accumulators stay in registers
-    // for 32 multiply-adds (step by step, all TN x 4 of them are live and spill on every one).
+    // The chunk's 8 texels, then column by column (see the header: no accumulator spills).
     let a0 = textureLoad(gemm_at, vec2u(m4, k0), layer, 0);
     let a1 = textureLoad(gemm_at, vec2u(m4, k0 + 1u), layer, 0);
     let a2 = textureLoad(gemm_at, vec2u(m4, k0 + 2u), layer, 0);

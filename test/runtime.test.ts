@@ -42,8 +42,11 @@ test('waiting for the GPU lets the event loop turn about once a millisecond, not
   // A busy event loop turns every few microseconds; sleeping up to 1 ms between turns gives at most
   // about one per millisecond, plus the short sleeps at the start.
   assert.ok(turns <= 2 * ms + 30, `${turns} event-loop turns in ${ms.toFixed(1)} ms`);
-  const c = await outs[5].data();
-  assert.ok(Number.isFinite(c[0]) && c[0] > 0, 'the results are there once sync returns');
+  // The results are there once sync returns: C[0][0] against the host's dot product.
+  const [ah, bh, c] = await Promise.all([a.data(), b.data(), outs[5].data()]);
+  let want = 0;
+  for (let k = 0; k < 512; k++) want += ah[k] * bh[k * 512];
+  assert.ok(Math.abs(c[0] - want) <= 1e-4 * Math.abs(want), `C[0][0] ${c[0]} vs ${want}`);
   for (const t of [a, b, ...outs]) t.dispose();
 });
 

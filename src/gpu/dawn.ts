@@ -32,7 +32,7 @@ const MAX_SLEEP_MS = 1;
  * Awaits a promise of Dawn's (a buffer mapping, the queue's completion) without spinning a core.
  * While any such promise is pending, Dawn's Node binding re-queues its event processing with
  * setImmediate, so a plain await keeps the main thread at 100%; on a CPU driver that core is taken
- * from the threads running the shaders (2 cores: matmul 1024^3 9.3 -> 13-15 GFLOP/s without it).
+ * from the threads running the shaders (2 cores: matmul 1024^3 8.1-9.6 -> 16.6-20.8 GFLOP/s without it).
  * This lets one event-loop turn run (Dawn processes its events, settled callbacks fire), then sleeps
  * the thread off the CPU, until the promise settles.
  */

@@ -77,8 +77,8 @@ export interface GemmA {
   batches: number;
 }
 
-/** A's rows per texel of gemm_texture's texture. */
-const ROWS_PER_TEXEL = wgslConst('gemm_texture', 'TEXEL_ROWS');
+/** A's rows per texel of gemm_texture's texture: the rows one lane owns. */
+const ROWS_PER_TEXEL = TILE.gemm_texture.TM;
 
 /** Whether A fits a texture of this adapter (texel (row / 4, step), one layer per distinct A). */
 function fitsTexture(a: GemmA): boolean {
@@ -87,8 +87,8 @@ function fitsTexture(a: GemmA): boolean {
   return Math.ceil(a.rows / ROWS_PER_TEXEL) <= d && a.depth <= d && a.layers <= l.maxTextureArrayLayers;
 }
 
-/** Rows of A below which gemm_texture leaves lanes idle (its workgroup: 8 lanes x TM rows). */
-const TEXTURE_MIN_ROWS = TILE.gemm_texture.TM * 8;
+/** Rows of A below which gemm_texture leaves lanes idle (its workgroup covers 8 lanes x 4 rows). */
+const TEXTURE_MIN_ROWS = ROWS_PER_TEXEL * 8;
 
 /**
  * Result columns per packed A value below which packing (and re-reading a texture larger than the
