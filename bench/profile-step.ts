@@ -16,6 +16,7 @@ const argv = await yargs(hideBin(process.argv))
   .option('ngf', { type: 'number', default: 16, describe: 'width of G (and of E and D unless given)' })
   .option('nef', { type: 'number', describe: 'width of E (default: --ngf)' })
   .option('ndf', { type: 'number', describe: 'width of D (default: --ngf)' })
+  .option('dropout', { type: 'boolean', default: false, describe: "G's dropout (the edges2shoes recipe's)" })
   .option('steps', { type: 'number', default: 3 })
   .option('grids', { type: 'boolean', default: false, describe: 'one row per kernel and workgroup grid' })
   .option('rows', { type: 'number', default: 20, describe: 'rows of the table' })
@@ -40,6 +41,7 @@ const m = await BicycleGAN.create(
     ngf: argv.ngf,
     nef: argv.nef ?? argv.ngf,
     ndf: argv.ndf ?? argv.ngf,
+    useDropout: argv.dropout,
   },
   1,
 );

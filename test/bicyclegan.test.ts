@@ -236,6 +236,25 @@ test('G on two codes as one batch: the outputs and gradients of two passes (inst
   G.dispose();
 });
 
+test('G on two codes as one batch with dropout: each half draws its own mask, as two passes', async () => {
+  const G = defineG('unet_64', { ...base, inputNc: 1, outputNc: 3, nz: 8, ngf: 4, whereAdd: 'all' });
+  await T.nn.initWeights(G, 'normal', 0.5, 6);
+  G.train();
+  T.manualSeed(3);
+  const a = T.rand([1, 1, 64, 64], { seed: 7, low: -1, high: 1 });
+  const z = T.randn([1, 8], { seed: 8 });
+  const both = await G.call(T.concat([a, a], 0), T.concat([z, z], 0)).data();
+  const n = both.length / 2;
+  let differ = 0;
+  for (let i = 0; i < n; i++) if (Math.abs(both[i] - both[n + i]) > 1e-4) differ++;
+  // One shared mask would make the halves equal (same A, same z); independent masks change a large part of them.
+  assert.ok(differ > n / 4, `${differ} of ${n} values differ between the halves`);
+  G.eval();
+  const evalBoth = await G.call(T.concat([a, a], 0), T.concat([z, z], 0)).data();
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(evalBoth[i] - evalBoth[n + i]) < 1e-6, `eval: value ${i}`);
+  G.dispose();
+});
+
 test('D on fakes and reals as one batch: the loss and gradients of two passes (instance norm)', async () => {
   const D = defineD('basic_64_multi', { inputNc: 3, ndf: 4, norm: 'instance', numDs: 2 });
   await T.nn.initWeights(D, 'xavier', 0.02, 5);

@@ -238,10 +238,12 @@ export class BicycleGAN {
     const zEnc = encoded ? encoded.z : this.randomZ(half);
     const zRand = this.randomZ(half);
     // A_enc on purpose for the random branch too (the reference: more diverse). Both codes go through
-    // G in one batch where that is the same as two passes (per-sample norms, no dropout).
+    // G in one batch where that is the same as two passes: per-sample norms (not batch norm). Dropout
+    // draws an independent mask per element, so each half gets its own mask, as in two passes (the
+    // masks come from another stretch of the random stream than the two passes' would).
     let fakeEnc: Tensor;
     let fakeRand: Tensor;
-    const batchG = !o.useDropout && o.norm !== 'batch';
+    const batchG = o.norm !== 'batch';
     if (batchG) {
       const both = this.G.call(concat([aEnc, aEnc], 0), concat([zEnc, zRand], 0));
       fakeEnc = both.narrow(0, 0, half);
