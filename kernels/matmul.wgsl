@@ -2,12 +2,15 @@
 // A and B are read through strides, so transposed operands (as in the backward pass) and a broadcast
 // batch (stride 0) need no copy. C is dense [batches, M, N].
 // has_bias = 1: C[b, m, n] gets bias[n] added as it is written (F.linear's bias, no second launch).
+// transpose_c = 1: the launch computes C's transpose, D = B^T A^T, with A and B bound swapped: its
+// [m, n] is written to C[b, n, m] (C is [batches, N, M] for this launch's M, N), and the bias follows
+// m. The host does that on the CPU driver where only the transposed result reuses a texture-fed A.
 // Bindings: 0 = params, 1 = A (read), 2 = B (read), 3 = C (read_write), 4 = bias (read).
 
 struct Params {
   M: u32, N: u32, K: u32, batches: u32,
   sab: u32, sam: u32, sak: u32, has_bias: u32,
-  sbb: u32, sbk: u32, sbn: u32, pad1: u32,
+  sbb: u32, sbk: u32, sbn: u32, transpose_c: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -25,5 +28,9 @@ fn gemm_k(b: u32, k: u32) -> GemmStep { return GemmStep(k * p.sak, k * p.sbk, ve
 fn gemm_a(i: u32) -> f32 { return A[i]; }
 fn gemm_b(i: u32) -> f32 { return B[i]; }
 fn gemm_write(b: u32, m: u32, n: u32, v: f32) {
-  C[(b * p.M + m) * p.N + n] = select(v, v + bias[n], p.has_bias != 0u);
+  if (p.transpose_c != 0u) {
+    C[(b * p.N + n) * p.M + m] = select(v, v + bias[m], p.has_bias != 0u);
+  } else {
+    C[(b * p.M + m) * p.N + n] = select(v, v + bias[n], p.has_bias != 0u);
+  }
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '../src/index.ts';
-import { forceGemmBody, gemmGrid, gemmTile } from '../src/kernels/gemm.ts';
+import { forceGemmBody, gemmGrid, gemmTile, matmulTile } from '../src/kernels/gemm.ts';
 import { assertClose, checkOp, randomNd, setup, toTensor } from './helpers.ts';
 import * as R from './reference.ts';
 
@@ -139,6 +139,50 @@ for (const body of ['gemm', 'gemm_subgroup', 'gemm_subgroup_rows', 'gemm_tiled',
     }
   });
 }
+
+test('a tall, narrow matmul runs transposed where only that takes the texture: values, bias, batches', async () => {
+  const info = T.deviceStats().adapter;
+  const sub8 = info.isCpu && info.subgroupMinSize === 8 && info.subgroupMaxSize === 8;
+  // 300 x 130: 130 columns per packed row of A is too few for the texture; 300 per packed column of B
+  // is not. Under 128 columns the transposed texture is slower than gemm_subgroup: kept as it is.
+  assert.is(matmulTile(1, 1, 300, 130, 24, 1).transposed, sub8);
+  assert.is(matmulTile(1, 1, 300, 100, 24, 1).transposed, false);
+  assert.is(matmulTile(1, 1, 130, 300, 24, 1).transposed, false);
+  assert.is(matmulTile(1, 1, 300, 300, 24, 1).transposed, false);
+  for (const [batch, M, K, N] of [
+    [1, 300, 24, 130],
+    [3, 260, 17, 129],
+  ]) {
+    const a = randomNd([batch, M, K], M + K);
+    const b = randomNd([batch, K, N], K + N);
+    const want: number[] = [];
+    for (let i = 0; i < batch; i++) {
+      const ai = { shape: [M, K], data: a.data.slice(i * M * K, (i + 1) * M * K) };
+      const bi = { shape: [K, N], data: b.data.slice(i * K * N, (i + 1) * K * N) };
+      want.push(...R.matmul(ai as typeof a, bi as typeof b).data);
+    }
+    assertClose(
+      await T.matmul(toTensor(a), toTensor(b)).data(),
+      want,
+      { atol: 1e-4, rtol: 1e-4 },
+      `${M}x${N}`,
+    );
+    // A as the transposed view of [K, M] data (strided reads, swapped again inside).
+    const kFirst = new Array<number>(batch * M * K);
+    for (let i = 0; i < batch; i++)
+      for (let m = 0; m < M; m++)
+        for (let k = 0; k < K; k++) kFirst[(i * K + k) * M + m] = a.data[(i * M + m) * K + k];
+    const at = T.tensor(kFirst, [batch, K, M]).transpose();
+    assertClose(await T.matmul(at, toTensor(b)).data(), want, { atol: 1e-4, rtol: 1e-4 }, 'strided A');
+  }
+  // linear's bias follows the output column, which the transposed launch writes as its row.
+  await checkOp({
+    inputs: [randomNd([300, 24], 21), randomNd([130, 24], 22), randomNd([130], 23)],
+    ref: ([x, w, bias]) => linearRef(x, w, bias),
+    gpu: ([x, w, bias]) => T.linear(x, w, bias),
+    grad: [false, false, false], // (its gradients are narrow products, not transposed; tested above)
+  });
+});
 
 test('the GEMM body per launch: few columns lay the lanes along M, short reductions the register tile, A in a texture where it fits', () => {
   const info = T.deviceStats().adapter;
