@@ -15,8 +15,9 @@
 //   v = beta2 * v + (1 - beta2) * g * g
 //   param = param - step_size * m / (sqrt(v) / bc2_sqrt + eps)
 // Dispatch: 64 threads per workgroup, 1D or 2D grid; workgroup w updates the PER_THREAD chunks of 64
-// vec4s from vec4 w * 64 * PER_THREAD on (one span lookup per thread, then a step to the next span when
-// a chunk starts past the current one), so the grid covers the end of the last span / (4 * PER_THREAD).
+// vec4s from vec4 w * 64 * PER_THREAD on (one span lookup per workgroup, then, where another span
+// starts inside the workgroup, a step per lane to the next span when a chunk starts past the current
+// one), so the grid covers the end of the last span / (4 * PER_THREAD).
 
 // vec4s per thread: amortises the span search (a binary search over uniform memory).
 const PER_THREAD: u32 = 2u;
@@ -46,16 +47,32 @@ fn adam(
   @builtin(local_invocation_index) lane: u32,
   @builtin(num_workgroups) nwg: vec3u,
 ) {
-  let first = (wid.x + wid.y * nwg.x) * 64u * PER_THREAD + lane;
-  // The last span starting at or before the first element.
+  let base = (wid.x + wid.y * nwg.x) * 64u * PER_THREAD; // the workgroup's first vec4
+  // The last span starting at or before the workgroup's first element. Searched from workgroup-uniform
+  // values only, so the CPU driver reads the table once per workgroup, not lane by lane.
   var lo = 0u;
   var hi = p.count;
   while (hi - lo > 1u) {
     let mid = (lo + hi) / 2u;
-    if (p.spans[mid].x <= 4u * first) { lo = mid; } else { hi = mid; }
+    if (p.spans[mid].x <= 4u * base) { lo = mid; } else { hi = mid; }
   }
+  if (lo + 1u >= p.count || p.spans[lo + 1u].x >= 4u * (base + 64u * PER_THREAD)) {
+    // No other span starts inside the workgroup (nearly every workgroup of a large tensor): span lo
+    // for every lane, with no per-lane table reads.
+    let s = p.spans[lo];
+    let r = p.rates[lo];
+    let d = p.decay[lo];
+    for (var k = 0u; k < PER_THREAD; k++) {
+      let q = base + lane + k * 64u;
+      let e = 4u * q;
+      if (e < s.x || e - s.x >= s.y) { continue; }
+      update(q, vec4u(e - s.x) + vec4u(0u, 1u, 2u, 3u) < vec4u(s.y), r, d);
+    }
+    return;
+  }
+  // Small tensors: each lane steps to the last span starting at or before its vec4.
   for (var k = 0u; k < PER_THREAD; k++) {
-    let q = first + k * 64u;
+    let q = base + lane + k * 64u;
     let e = 4u * q;
     while (lo + 1u < p.count && p.spans[lo + 1u].x <= e) { lo++; }
     let s = p.spans[lo];

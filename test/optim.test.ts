@@ -418,6 +418,48 @@ test('step and cosine schedules, every group, and saved scheduler state', () => 
   t.dispose();
 });
 
+test("adam kernel: each element gets its own span's update, in workgroups within one span and across spans", async () => {
+  // One workgroup covers 512 elements: [0, 1536) lie in span 0 (its last 36 in no span), [1536, 2048)
+  // holds spans 1 and 2, [2048, 2560) only span 2, [2560, 3072) span 3. Each span has its own rates.
+  const n = 3072;
+  const start = randomValues(n, 17);
+  const grad = randomValues(n, 18);
+  const spans = [
+    { offset: 0, n: 1500, step_size: 0.1, weight_decay: 0 },
+    { offset: 1536, n: 5, step_size: 0.2, weight_decay: 0 },
+    { offset: 1600, n: 700, step_size: 0.05, weight_decay: 0.3 },
+    { offset: 2560, n: 1, step_size: 0.4, weight_decay: 0 },
+  ].map((s) => ({
+    ...s,
+    one_minus_beta1: 0.1,
+    beta2: 0.999,
+    one_minus_beta2: 0.001,
+    eps: 1e-8,
+    bc2_sqrt: 0.5,
+  }));
+  const p = T.tensor(start, [n]);
+  const g = T.tensor(grad, [n]);
+  const m = T.zeros([n]);
+  const v = T.zeros([n]);
+  adamStep(p, g, m, v, spans);
+  const out = await p.data();
+  for (let i = 0; i < n; i++) {
+    const s = spans.find((sp) => i >= sp.offset && i < sp.offset + sp.n);
+    let want = start[i];
+    if (s) {
+      const gi = grad[i] + s.weight_decay * start[i];
+      const mi = s.one_minus_beta1 * gi;
+      const vi = s.one_minus_beta2 * gi * gi;
+      want = start[i] - (s.step_size * mi) / (Math.sqrt(vi) / s.bc2_sqrt + s.eps);
+    }
+    assert.ok(
+      Math.abs(out[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)),
+      `element ${i}: ${out[i]} vs ${want}`,
+    );
+  }
+  for (const t of [p, g, m, v]) t.dispose();
+});
+
 test('adam kernel: elements outside the spans keep their values (vec4s that straddle a span end)', async () => {
   const n = 200;
   const start = randomValues(n, 7);
