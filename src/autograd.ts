@@ -120,6 +120,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       if (!target && !x.node && x.gradSlot && !slots.has(x.gradSlot)) {
         target = x.gradSlot;
         slots.set(target, x);
+        target.zeroed = true;
       }
       if (!target || target === g || target.sharesStorage || claimed.has(target)) return undefined;
       claimed.add(target);
@@ -133,6 +134,7 @@ function runBackward(root: Tensor, seed: Tensor, retainGraph: boolean): void {
       inGrads = noGrad(() => backward(g, into));
     } finally {
       for (const x of thawed) x.requiresGrad = true;
+      for (const slot of slots.keys()) slot.zeroed = false;
     }
     for (const gi of inGrads) {
       const leaf = gi && slots.get(gi);

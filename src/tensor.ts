@@ -74,6 +74,12 @@ export class Tensor {
    * writes the region otherwise must drop it.
    */
   gradSlot: Tensor | null = null;
+  /**
+   * True only while the backward sweep offers this tensor, a leaf's still-zeroed gradSlot, to an op's
+   * backward as its `into`: a kernel may then write its result instead of adding it (one memory read
+   * less per element), and must clear the flag once it has.
+   */
+  zeroed = false;
   /** The op that made this tensor, while its graph is alive (null for leaves and after backward). */
   node: GradNode | null = null;
   /** Set when a backward() without retainGraph freed this tensor's node: a second one must fail. */

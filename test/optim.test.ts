@@ -165,6 +165,40 @@ test('packed Adam: one launch for all parameters, bit-identical to one launch pe
   for (const t of [...packed, ...alone, ...views]) t.dispose();
 });
 
+test("a packed conv's zeroed gradient slot is written by the first use, added to by the next and by a second backward", async () => {
+  const make = () =>
+    [[4, 3, 3, 3], [4]].map((s, k) =>
+      T.tensor(randomValues(s[0] * (s[1] ?? 1) * (s[2] ?? 1) * (s[3] ?? 1), k + 30), s, {
+        requiresGrad: true,
+      }),
+    );
+  const packed = make();
+  const alone = make();
+  const views = alone.map((p) => p.view(p.shape)); // keeps these out of any pack
+  const a = new T.Adam(packed, { lr: 1e-3 });
+  a.zeroGrad();
+  const x1 = T.tensor(randomValues(2 * 3 * 6 * 6, 40), [2, 3, 6, 6]);
+  const x2 = T.tensor(randomValues(1 * 3 * 6 * 6, 41), [1, 3, 6, 6]);
+  const lossOf = ([w, b]: T.Tensor[]) =>
+    T.conv2d(x1, w, b, { padding: 1 })
+      .square()
+      .sum()
+      .add(T.conv2d(x2, w, b, { stride: 2 }).mul(3).sum());
+  for (let sweep = 0; sweep < 2; sweep++) {
+    lossOf(packed).backward();
+    lossOf(alone).backward();
+    assert.ok(!packed[0].zeroed && !packed[0].grad?.zeroed, 'no slot stays marked after the sweep');
+  }
+  for (let k = 0; k < 2; k++) {
+    const got = await packed[k].grad!.data();
+    const want = await alone[k].grad!.data();
+    assertClose(got, Array.from(want), { atol: 1e-4, rtol: 1e-5 }, `grad ${k}`);
+  }
+  assert.ok(packed[0].grad?.isRegion, 'the weight gradient is the slot');
+  a.dispose();
+  for (const t of [...packed, ...alone, ...views, x1, x2]) t.dispose();
+});
+
 test('regions of one buffer: read, written, copied between each other; moveInto keeps the tensor', async () => {
   const arena = T.tensor(
     new Float32Array(256).map((_, i) => i),

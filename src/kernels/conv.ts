@@ -358,7 +358,10 @@ function wgrad(
     if (part !== dw) part.dispose();
     return [dw ?? Tensor.empty(shape), db];
   }
-  const accumulate = splits === 1 ? (into ? 1 : 0) | (bias?.into ? 2 : 0) : 0;
+  // Gradients add into `into` and bias.into, unless they are still-zeroed slots (written instead).
+  const addW = !!into && !into.zeroed;
+  const addB = !!bias?.into && !bias.into.zeroed;
+  const accumulate = splits === 1 ? (addW ? 1 : 0) | (addB ? 2 : 0) : 0;
   unbound ??= rt().pool.acquire(16);
   runGemm(
     WGRAD,
@@ -371,8 +374,10 @@ function wgrad(
     },
     texA,
   );
+  if (into) into.zeroed = false;
+  if (bias?.into) bias.into.zeroed = false;
   if (splits === 1) return [dw!, db];
-  if (db) sumPair(part, dw!, db, { a: !!into, b: !!bias?.into });
+  if (db) sumPair(part, dw!, db, { a: addW, b: addB });
   else if (into) reduce(part, [0], REDUCE_SUM, 1, into);
   else {
     const s = reduce(part, [0], REDUCE_SUM);
