@@ -40,6 +40,14 @@ struct Params {
 override TAP_H: u32;
 override TAP_W: u32;
 override IN_ACT: u32;
+// FOLD (pipeline constant; conv_forward and conv_dgrad): 1 puts every image of the launch side by side
+// along the GEMM's columns, one batch for all (per stride phase for dgrad), where an image has fewer
+// result columns than a column tile (the 1x1 layers); 0: one image per batch. As a constant it costs
+// the unfolded launches nothing.
+override FOLD: u32 = 0u;
+
+// Images per GEMM batch.
+fn images_per_batch() -> u32 { return select(1u, p.N, FOLD != 0u); }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
@@ -69,6 +77,14 @@ fn act_a(v: f32) -> f32 { return select(v, leaky(v), (IN_ACT & ACT_A) != 0u); }
 fn act_grad(i: u32) -> f32 {
   if ((IN_ACT & ACT_GRAD) == 0u) { return 1.0; }
   return select(p.in_slope, 1.0, in4[i] > 0.0);
+}
+
+// GEMM column `col` of image group g (the batch, or the batch / n_phases for dgrad), of `per` columns
+// per image: (image, its column).
+fn fold_col(g: u32, col: u32, per: u32) -> vec2u {
+  if (FOLD == 0u) { return vec2u(g, col); }
+  let j = col / per;
+  return vec2u(j, col - j * per);
 }
 
 // out[i] = v, or out[i] += v when accumulating.

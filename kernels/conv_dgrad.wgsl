@@ -2,12 +2,13 @@
 // Stride phases: the input pixels (ih, iw) = (rh + a*sh, rw + b*sw) of one phase receive only the
 // taps kh = kh0 + th*kstep_h, kw = kw0 + tw*kstep_w, for which dy's row is oh = a + c0 - th*ostep_h
 // (likewise for columns with ostep_w), so no work is spent on the zeros a stride inserts. All phases run in one launch:
-// GEMM batch z is image z / n_phases and phase z % n_phases. A tap that falls outside dy (its row or
-// column past an edge) reads zero: gemm_bounds is dy's plane.
+// GEMM batch z is image z / n_phases (with FOLD: every image, side by side along the columns) and
+// phase z % n_phases. A tap that falls outside dy (its row or column past an edge) reads zero:
+// gemm_bounds is dy's plane.
 // Per phase ph, phases[3ph] = (rh, rw, kh0, kw0), phases[3ph+1] = (taps along h, along w, pixels along
 // h, along w), phases[3ph+2] = (c0, c1, -, -) as i32 bits: dy's row/column of the phase's first
 // pixel for its first tap (may be negative).
-// GEMM per batch: M = C, N = its phase's pixels, depth = K * its taps. Bindings: 1 = padded dy,
+// GEMM per batch: M = C, N = its phase's pixels (x N with FOLD), depth = K * its taps. Bindings: 1 = padded dy,
 // 2 = weight, 3 = bias, 5 = x (the input activation's derivative). H, W are dx's size, OH, OW dy's.
 
 // PHASE_TAPS_H, PHASE_TAPS_W (pipeline constants): the taps of every phase along h and w when all
@@ -33,7 +34,14 @@ fn phase_of(b: u32) -> Phase {
 fn gemm_dims(b: u32) -> vec4u {
   let f = phase_of(b);
   let t = taps_of(f);
-  return vec4u(p.C, f.n.z * f.n.w, p.K * t.x * t.y, p.N * p.n_phases);
+  let i = images_per_batch();
+  return vec4u(p.C, i * f.n.z * f.n.w, p.K * t.x * t.y, (p.N / i) * p.n_phases);
+}
+
+// (image, pixel of its phase) of column `col` of batch b.
+fn phase_col(b: u32, col: u32) -> vec2u {
+  let f = phase_of(b);
+  return fold_col(b / p.n_phases, col, f.n.z * f.n.w);
 }
 
 fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * TAP_H * TAP_W; }
@@ -41,13 +49,14 @@ fn gemm_row_base(b: u32, ci: u32) -> u32 { return ci * TAP_H * TAP_W; }
 // dy position (row, column) of phase pixel `col` for the phase's first tap.
 fn gemm_col_pos(b: u32, col: u32) -> vec2i {
   let f = phase_of(b);
-  let a = col / f.n.w;
-  return vec2i(i32(a) + bitcast<i32>(f.o.x), i32(col - a * f.n.w) + bitcast<i32>(f.o.y));
+  let q = phase_col(b, col).y;
+  let a = q / f.n.w;
+  return vec2i(i32(a) + bitcast<i32>(f.o.x), i32(q - a * f.n.w) + bitcast<i32>(f.o.y));
 }
 
 fn gemm_col_base(b: u32, col: u32) -> u32 {
   let q = gemm_col_pos(b, col);
-  return u32(i32((b / p.n_phases) * p.K * p.OH * p.OW) + q.x * i32(p.OW) + q.y);
+  return u32(i32(phase_col(b, col).x * p.K * p.OH * p.OW) + q.x * i32(p.OW) + q.y);
 }
 
 fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.OH, p.OW); }
@@ -74,10 +83,11 @@ fn gemm_b(i: u32) -> f32 { return act_b(in1[i]); }
 
 fn gemm_write(b: u32, ci: u32, col: u32, v: f32) {
   let f = phase_of(b);
-  let a = col / f.n.w;
+  let c = phase_col(b, col);
+  let a = c.y / f.n.w;
   let ih = f.r.x + a * p.sh;
-  let iw = f.r.y + (col - a * f.n.w) * p.sw;
-  let i = (((b / p.n_phases) * p.C + ci) * p.H + ih) * p.W + iw;
+  let iw = f.r.y + (c.y - a * f.n.w) * p.sw;
+  let i = ((c.x * p.C + ci) * p.H + ih) * p.W + iw;
   // With an input activation this is the gradient at x before it: times the activation's derivative.
   write_out(i, (v + bias_of(ci)) * act_grad(i));
 }

@@ -1,23 +1,28 @@
 // Conv forward hooks: y[n] = W [K, C*KH*KW] @ im2col(x[n]) [C*KH*KW, OH*OW] (+ bias).
-// GEMM: M = K, N = OH*OW, depth = C*KH*KW, batches = N. Bindings: 1 = x, 2 = weight, 3 = bias,
-// 5 = the fused activation's input (ACT_GRAD: a transposed conv's input gradient) or the residual
-// added to the output (has_residual).
+// GEMM: M = K, N = OH*OW (all images' side by side with FOLD), depth = C*KH*KW, batches = N (1).
+// Bindings: 1 = x, 2 = weight, 3 = bias, 5 = the fused activation's input (ACT_GRAD: a transposed
+// conv's input gradient) or the residual added to the output (has_residual).
 // B = x through the window: column = output pixel (its window's top-left corner, which may lie in
 // the padding), step = tap (ci, kh, kw); positions are (row, column) in x's plane.
 
-fn gemm_dims(b: u32) -> vec4u { return vec4u(p.K, p.OH * p.OW, p.C * TAP_H * TAP_W, p.N); }
+fn gemm_dims(b: u32) -> vec4u {
+  let f = images_per_batch();
+  return vec4u(p.K, f * p.OH * p.OW, p.C * TAP_H * TAP_W, p.N / f);
+}
 
 fn gemm_row_base(b: u32, m: u32) -> u32 { return m * p.C * TAP_H * TAP_W; }
 
-// Top-left corner of output pixel `col`'s window in image b (row, column; negative in the padding).
+// Top-left corner of output pixel `col`'s window in its image (row, column; negative in the padding).
 fn gemm_col_pos(b: u32, col: u32) -> vec2i {
-  let oh = col / p.OW;
-  return vec2i(i32(oh * p.sh) - i32(p.ph), i32((col - oh * p.OW) * p.sw) - i32(p.pw));
+  let q = fold_col(b, col, p.OH * p.OW).y;
+  let oh = q / p.OW;
+  return vec2i(i32(oh * p.sh) - i32(p.ph), i32((q - oh * p.OW) * p.sw) - i32(p.pw));
 }
 
 fn gemm_col_base(b: u32, col: u32) -> u32 {
+  let n = fold_col(b, col, p.OH * p.OW).x;
   let q = gemm_col_pos(b, col);
-  return u32(i32(b * p.C * p.H * p.W) + q.x * i32(p.W) + q.y);
+  return u32(i32(n * p.C * p.H * p.W) + q.x * i32(p.W) + q.y);
 }
 
 fn gemm_bounds(b: u32) -> vec2u { return vec2u(p.H, p.W); }
@@ -41,6 +46,7 @@ fn residual(i: u32) -> f32 {
 }
 
 fn gemm_write(b: u32, m: u32, col: u32, v: f32) {
-  let i = (b * p.K + m) * p.OH * p.OW + col;
+  let c = fold_col(b, col, p.OH * p.OW);
+  let i = (c.x * p.K + m) * p.OH * p.OW + c.y;
   write_out(i, (v + bias_of(m)) * act_grad(i) + residual(i));
 }

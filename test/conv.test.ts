@@ -20,6 +20,9 @@ const convCases: [string, number[], number[], NR.ConvGeom][] = [
   ['3x3 s3 no padding', [1, 2, 10, 8], [2, 2, 3, 3], { stride: 3 }],
   // Window corners in the padding: the bias gradient takes its own reduction.
   ['1x1 p1 (padding past the kernel)', [1, 2, 3, 3], [2, 2, 1, 1], { padding: 1 }],
+  // Fewer result columns per image than a column tile: the images side by side in one GEMM batch.
+  ['4x4 s2 p1 to 1x1 (U-Net innermost), 3 images', [3, 4, 2, 2], [5, 4, 4, 4], { stride: 2, padding: 1 }],
+  ['3x3 s2 p1 to 1x2, 2 images', [2, 3, 2, 4], [2, 3, 3, 3], { stride: 2, padding: 1 }],
 ];
 
 for (const [name, xs, ws, geom] of convCases) {
@@ -45,6 +48,12 @@ const convTCases: [string, number[], number[], NR.ConvGeom][] = [
   ['1x1', [2, 3, 3, 3], [3, 1, 1, 1], {}],
   ['3x3 s2 dilation 2', [1, 2, 4, 4], [2, 3, 3, 3], { stride: 2, dilation: 2 }],
   ['5x5 s3 p2', [1, 1, 3, 3], [1, 2, 5, 5], { stride: 3, padding: 2 }],
+  [
+    '4x4 s2 p1 up from 1x1 (U-Net innermost), 2 images',
+    [2, 5, 1, 1],
+    [5, 3, 4, 4],
+    { stride: 2, padding: 1 },
+  ],
 ];
 
 for (const [name, xs, ws, geom] of convTCases) {

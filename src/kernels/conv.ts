@@ -59,8 +59,8 @@ const PARAMS = {
 } as const satisfies ParamSpec;
 
 /** Pipeline constants of every conv launch: the GEMM tile's workgroup and the kernel's size. */
-type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W' | 'IN_ACT';
-const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W', 'IN_ACT'] as const;
+type ConvConstant = 'WG_X' | 'WG_Y' | 'TAP_H' | 'TAP_W' | 'IN_ACT' | 'FOLD';
+const CONV_CONSTANTS = ['WG_X', 'WG_Y', 'TAP_H', 'TAP_W', 'IN_ACT', 'FOLD'] as const;
 
 const conv = <const E extends Record<string, readonly string[]>, C extends string = ConvConstant>(
   name: 'conv_forward' | 'conv_dgrad' | 'conv_wgrad',
@@ -76,11 +76,12 @@ const conv = <const E extends Record<string, readonly string[]>, C extends strin
 });
 
 /**
- * The pipeline constants of a conv launch on `tile`: a pipeline per kernel size, tile and place of a
- * fused activation.
+ * The pipeline constants of a conv launch on `tile`: a pipeline per kernel size, tile, place of a
+ * fused activation, and whether its images lie side by side in one GEMM batch (`fold` images).
  */
-function convConstants(tile: GemmTile, g: ConvGeom, act: InputAct): Record<ConvConstant, number> {
-  return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW, IN_ACT: act?.where ?? 0 };
+function convConstants(tile: GemmTile, g: ConvGeom, act: InputAct, fold = 1): Record<ConvConstant, number> {
+  const FOLD = fold > 1 ? 1 : 0;
+  return { WG_X: tile.WG_X, WG_Y: tile.WG_Y, TAP_H: g.KH, TAP_W: g.KW, IN_ACT: act?.where ?? 0, FOLD };
 }
 
 // A (the weight for forward and dgrad, dy for wgrad) is in2 in every hook set.
@@ -171,9 +172,10 @@ export function convForward(
   if (residual && actInput(act)) throw new Error('convForward: a residual with an ACT_GRAD activation');
   const y = into ?? Tensor.empty([g.N, g.K, g.OH, g.OW]);
   const M = g.K;
-  const N = g.OH * g.OW;
+  const fold = foldImages(g.OH * g.OW, g.N);
+  const N = fold * g.OH * g.OW;
   if (M * N * g.N === 0) return y;
-  const texA = { rows: M, depth: g.C * g.KH * g.KW, layers: 1, batches: g.N };
+  const texA = { rows: M, depth: g.C * g.KH * g.KW, layers: 1, batches: g.N / fold };
   const tile = gemmTile(N, texA.depth, texA);
   // An absent bias still needs a buffer bound; the kernel never reads it (has_bias = 0).
   runGemm(
@@ -186,12 +188,24 @@ export function convForward(
         has_residual: residual ? 1 : 0,
       }),
       bind: { in1: x, in2: w, in3: bias ?? x, out: y, in4: residual ?? actInput(act) ?? x },
-      workgroups: gemmGrid(tile, M, N, g.N),
-      constants: convConstants(tile, g, act),
+      workgroups: gemmGrid(tile, M, N, g.N / fold),
+      constants: convConstants(tile, g, act, fold),
     },
     texA,
   );
   return y;
+}
+
+const FOLD_BELOW_COLUMNS = wgslConst('gemm_subgroup_rows', 'TN');
+
+/**
+ * Images a conv_forward or conv_dgrad launch puts side by side in one GEMM batch: all of them where an
+ * image has fewer result columns than gemm_subgroup_rows' column tile (the 1x1 and 1x2 layers), else 1.
+ * The batch's A is then read once per column tile for all images instead of once per image (64 px
+ * width-64 step, interleaved: input gradients 251 -> 241 ms, forwards unchanged; bench/RESULTS.md).
+ */
+function foldImages(columns: number, images: number): number {
+  return columns < FOLD_BELOW_COLUMNS ? images : 1;
 }
 
 function gcd(a: number, b: number): number {
@@ -257,6 +271,10 @@ export function convDgrad(
   ]);
   // Steps are the same for every phase of a dimension: they depend on stride and dilation only.
   const [th0, tw0] = live[0] ?? [rows[0], cols[0]];
+  // Phases of few pixels put the images side by side (fold), as conv_forward does.
+  const pixels = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
+  const fold = foldImages(pixels, g.N);
+  const maxN = fold * pixels;
   const extra = {
     ...actParams(act),
     accumulate: into ? 1 : 0,
@@ -266,13 +284,12 @@ export function convDgrad(
     ostep_h: th0.ostep,
     ostep_w: tw0.ostep,
   };
-  const maxN = Math.max(0, ...live.map(([th, tw]) => th.count * tw.count));
   // Every phase with the same taps (none without any): the hooks split steps by constants.
   const same = th0.nk > 0 && tw0.nk > 0 && live.every(([th, tw]) => th.nk === th0.nk && tw.nk === tw0.nk);
   if (g.C * maxN * g.N * live.length > 0) {
     // A per phase: the weight's taps of that phase (depth K x taps), one texture layer each.
     const depth = g.K * Math.max(...live.map(([th, tw]) => th.nk * tw.nk));
-    const texA = { rows: g.C, depth, layers: live.length, batches: g.N * live.length };
+    const texA = { rows: g.C, depth, layers: live.length, batches: (g.N / fold) * live.length };
     const tile = gemmTile(maxN, depth, texA);
     runGemm(
       DGRAD,
@@ -280,9 +297,9 @@ export function convDgrad(
       {
         params: params(g, !!bias, extra, table),
         bind: { in1: dy, in2: w, in3: bias ?? dy, out: dx, in4: actInput(act) ?? dy },
-        workgroups: gemmGrid(tile, g.C, maxN, g.N * live.length),
+        workgroups: gemmGrid(tile, g.C, maxN, (g.N / fold) * live.length),
         constants: {
-          ...convConstants(tile, g, act),
+          ...convConstants(tile, g, act, fold),
           PHASE_TAPS_H: same ? th0.nk : 0,
           PHASE_TAPS_W: same ? tw0.nk : 0,
         },
