@@ -1,7 +1,7 @@
 // Train BicycleGAN. With --dataroot, on an aligned pix2pix data set (edges2shoes: A|B 512x256 JPEGs)
 // with the reference's edges2shoes recipe; without it, on a procedural multimodal data set generated
 // once into data/synthetic-64 (outlines -> one of four colour/texture fills), small enough to show
-// learning on a CPU: the embedded demo is 1400 iterations, about 4-5 minutes at 5-6 it/s on 2 cores.
+// learning on a CPU: the embedded demo is 1400 iterations, about 2 minutes at 11 it/s on 2 cores.
 // Options are the official code's (snake_case), all in one table (src/train/bicyclegan-options.ts);
 // precedence: defaults < recipe < a JSON file given with --config < the command line.
 //   npx tsx examples/edges2shoes.ts --help
