@@ -8,8 +8,9 @@
 // Per phase ph, phases[3ph] = (rh, rw, kh0, kw0), phases[3ph+1] = (taps along h, along w, pixels along
 // h, along w), phases[3ph+2] = (c0, c1, -, -) as i32 bits: dy's row/column of the phase's first
 // pixel for its first tap (may be negative).
-// GEMM per batch: M = C, N = its phase's pixels (x N with FOLD), depth = K * its taps. Bindings: 1 = padded dy,
-// 2 = weight, 3 = bias, 5 = x (the input activation's derivative). H, W are dx's size, OH, OW dy's.
+// GEMM per batch: M = C, N = its phase's pixels (x N with FOLD), depth = K * its taps.
+// Bindings: 1 = padded dy, 2 = weight, 3 = bias, 5 = x (the input activation's derivative).
+// H, W are dx's size, OH, OW dy's.
 
 // PHASE_TAPS_H, PHASE_TAPS_W (pipeline constants): the taps of every phase along h and w when all
 // phases have the same (a 4x4 stride-2 kernel: 2 x 2; any stride-1 kernel: all of them), else 0.
