@@ -42,8 +42,8 @@ override TAP_W: u32;
 override IN_ACT: u32;
 // FOLD (pipeline constant; conv_forward and conv_dgrad): 1 puts every image of the launch side by side
 // along the GEMM's columns, one batch for all (per stride phase for dgrad), where an image has fewer
-// result columns than a column tile (the 1x1 layers); 0: one image per batch. As a constant it costs
-// the unfolded launches nothing.
+// result columns than a column tile (the 1x1 and 2x2 layers); 0: one image per batch. As a constant
+// it costs the unfolded launches nothing.
 override FOLD: u32 = 0u;
 
 // Images per GEMM batch.

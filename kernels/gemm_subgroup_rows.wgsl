@@ -1,11 +1,14 @@
 // The CPU driver's GEMM body for results with few columns (N <= 8: the U-Net's 4x4, 2x2 and 1x1
 // layers), over the same hooks as gemm.wgsl. gemm_subgroup.wgsl lays its 8 lanes along N, so with
 // N = 1 or 4 most lanes recompute clamped copies of the same columns over a reduction of thousands of
-// steps. Here the lanes run along M instead: each lane owns TM rows of C, and every lane of the
-// workgroup shares the same TN columns, so B (not A) is the shared operand. In each chunk of KC = 8
-// steps lane l loads B's TN values and A's offset for step k0 + l, and subgroupBroadcast hands them to
-// every lane; each lane then loads only its own rows of A (which it must: each A element is used once
-// per column tile). Reads of B outside gemm_bounds are zero (the conv padding), as in gemm.wgsl.
+// steps. Here the lanes run along M instead: each lane owns TM = 2 rows of C, and every lane of the
+// workgroup shares the same TN = 8 columns, so B (not A) is the shared operand. In each chunk of KC =
+// 8 steps lane l loads B's TN values and A's offset for step k0 + l, and subgroupBroadcast hands them
+// to every lane; each lane then loads only its own rows of A (which it must: each A element is used
+// once per column tile). With 8 columns per tile, a launch of 8 (two images of a 2x2 layer side by
+// side) reads A once, and each A value loaded feeds 8 multiply-adds (4 rows x 4 columns: 4; 64 px
+// width-64 step, session 13: input gradients 252-258 -> 232 ms, forwards 248-254 -> 232-245).
+// Reads of B outside gemm_bounds are zero (the conv padding), as in gemm.wgsl.
 // Needs the subgroups feature and a subgroup of exactly WG_X = KC = 8 lanes, WG_Y = 1 (chosen on the
 // host only for such adapters). No early return: every lane takes part in every broadcast.
 // Dispatch: (ceil(N / TN), ceil(M / (WG_X * TM)), batches).
@@ -13,26 +16,30 @@ enable subgroups;
 
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 1u;
-const TM: u32 = 4u;
-const TN: u32 = 4u; // one vec4 of columns: fixed by the vec4f accumulators
+const TM: u32 = 2u;
+const TN: u32 = 8u; // two vec4s of columns: fixed by the vec4f accumulators
 const KC: u32 = 8u;
 
 struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
 
-// B of the workgroup's TN columns at step offset o and position offset q (zero outside the bounds).
-fn load_b(cb: vec4u, cp: array<vec2i, 4>, bounds: vec2u, o: u32, q: vec2i) -> vec4f {
-  return vec4f(select(0.0, gemm_b(cb.x + o), all(vec2u(cp[0] + q) < bounds)),
-               select(0.0, gemm_b(cb.y + o), all(vec2u(cp[1] + q) < bounds)),
-               select(0.0, gemm_b(cb.z + o), all(vec2u(cp[2] + q) < bounds)),
-               select(0.0, gemm_b(cb.w + o), all(vec2u(cp[3] + q) < bounds)));
+// B of the workgroup's TN columns at step offset o and position offset q (zero outside the bounds),
+// as two vec4s.
+fn load_b(cb: array<u32, TN>, cp: array<vec2i, TN>, bounds: vec2u, o: u32, q: vec2i) -> array<vec4f, 2> {
+  var v: array<vec4f, 2>;
+  for (var c = 0u; c < TN; c++) {
+    v[c / 4u][c % 4u] = select(0.0, gemm_b(cb[c] + o), all(vec2u(cp[c] + q) < bounds));
+  }
+  return v;
 }
 
-// acc[r] += A[row r, step at offset o] * bv: this lane's TM rows.
-fn mac(acc: ptr<function, array<vec4f, TM>>, rows: vec4u, o: u32, bv: vec4f) {
-  (*acc)[0] += gemm_a(rows.x + o) * bv;
-  (*acc)[1] += gemm_a(rows.y + o) * bv;
-  (*acc)[2] += gemm_a(rows.z + o) * bv;
-  (*acc)[3] += gemm_a(rows.w + o) * bv;
+// acc[2r + h] += A[row r, step at offset o] * bv[h]: this lane's TM rows, both halves of the columns.
+fn mac(acc: ptr<function, array<vec4f, 4>>, rows: vec2u, o: u32, lo: vec4f, hi: vec4f) {
+  let a0 = gemm_a(rows.x + o);
+  let a1 = gemm_a(rows.y + o);
+  (*acc)[0] += a0 * lo;
+  (*acc)[1] += a0 * hi;
+  (*acc)[2] += a1 * lo;
+  (*acc)[3] += a1 * hi;
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -45,41 +52,45 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let col0 = wid.x * TN;
   let row0 = (wid.y * WG_X + lid.x) * TM;
   // Lanes past the edge compute on clamped rows/columns and write nothing.
-  let rows = vec4u(gemm_row_base(b, min(row0, M - 1u)), gemm_row_base(b, min(row0 + 1u, M - 1u)),
-                   gemm_row_base(b, min(row0 + 2u, M - 1u)), gemm_row_base(b, min(row0 + 3u, M - 1u)));
-  let cols = min(vec4u(col0) + vec4u(0u, 1u, 2u, 3u), vec4u(N - 1u));
-  let cb = vec4u(gemm_col_base(b, cols.x), gemm_col_base(b, cols.y),
-                 gemm_col_base(b, cols.z), gemm_col_base(b, cols.w));
-  let cp = array<vec2i, 4>(gemm_col_pos(b, cols.x), gemm_col_pos(b, cols.y),
-                           gemm_col_pos(b, cols.z), gemm_col_pos(b, cols.w));
+  let rows = vec2u(gemm_row_base(b, min(row0, M - 1u)), gemm_row_base(b, min(row0 + 1u, M - 1u)));
+  var cb: array<u32, TN>;
+  var cp: array<vec2i, TN>;
+  for (var c = 0u; c < TN; c++) {
+    let col = min(col0 + c, N - 1u);
+    cb[c] = gemm_col_base(b, col);
+    cp[c] = gemm_col_pos(b, col);
+  }
   let bounds = gemm_bounds(b);
-  var acc: array<vec4f, TM>;
+  var acc: array<vec4f, 4>;
   let kfull = K - K % KC;
   for (var k0 = 0u; k0 < kfull; k0 += KC) {
     // This lane's step: B's columns (0 when the step does not count) and A's offset.
     let o = gemm_k(b, k0 + lid.x);
-    var bv = vec4f(0.0);
+    var bv = array<vec4f, 2>(vec4f(0.0), vec4f(0.0));
     if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
+    let lo = bv[0];
+    let hi = bv[1];
     let oa = select(0u, o.a, o.ok != 0u);
-    mac(&acc, rows, subgroupBroadcast(oa, 0u), subgroupBroadcast(bv, 0u));
-    mac(&acc, rows, subgroupBroadcast(oa, 1u), subgroupBroadcast(bv, 1u));
-    mac(&acc, rows, subgroupBroadcast(oa, 2u), subgroupBroadcast(bv, 2u));
-    mac(&acc, rows, subgroupBroadcast(oa, 3u), subgroupBroadcast(bv, 3u));
-    mac(&acc, rows, subgroupBroadcast(oa, 4u), subgroupBroadcast(bv, 4u));
-    mac(&acc, rows, subgroupBroadcast(oa, 5u), subgroupBroadcast(bv, 5u));
-    mac(&acc, rows, subgroupBroadcast(oa, 6u), subgroupBroadcast(bv, 6u));
-    mac(&acc, rows, subgroupBroadcast(oa, 7u), subgroupBroadcast(bv, 7u));
+    mac(&acc, rows, subgroupBroadcast(oa, 0u), subgroupBroadcast(lo, 0u), subgroupBroadcast(hi, 0u));
+    mac(&acc, rows, subgroupBroadcast(oa, 1u), subgroupBroadcast(lo, 1u), subgroupBroadcast(hi, 1u));
+    mac(&acc, rows, subgroupBroadcast(oa, 2u), subgroupBroadcast(lo, 2u), subgroupBroadcast(hi, 2u));
+    mac(&acc, rows, subgroupBroadcast(oa, 3u), subgroupBroadcast(lo, 3u), subgroupBroadcast(hi, 3u));
+    mac(&acc, rows, subgroupBroadcast(oa, 4u), subgroupBroadcast(lo, 4u), subgroupBroadcast(hi, 4u));
+    mac(&acc, rows, subgroupBroadcast(oa, 5u), subgroupBroadcast(lo, 5u), subgroupBroadcast(hi, 5u));
+    mac(&acc, rows, subgroupBroadcast(oa, 6u), subgroupBroadcast(lo, 6u), subgroupBroadcast(hi, 6u));
+    mac(&acc, rows, subgroupBroadcast(oa, 7u), subgroupBroadcast(lo, 7u), subgroupBroadcast(hi, 7u));
   }
   for (var k = kfull; k < K; k++) {
     let o = gemm_k(b, k);
     if (o.ok == 0u) { continue; }
-    mac(&acc, rows, o.a, load_b(cb, cp, bounds, o.b, o.pos));
+    let bv = load_b(cb, cp, bounds, o.b, o.pos);
+    mac(&acc, rows, o.a, bv[0], bv[1]);
   }
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= M) { break; }
     for (var c = 0u; c < TN; c++) {
-      if (col0 + c < N) { gemm_write(b, row, col0 + c, acc[r][c]); }
+      if (col0 + c < N) { gemm_write(b, row, col0 + c, acc[2u * r + c / 4u][c % 4u]); }
     }
   }
 }

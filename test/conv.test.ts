@@ -23,6 +23,7 @@ const convCases: [string, number[], number[], NR.ConvGeom][] = [
   // Fewer result columns per image than a column tile: the images side by side in one GEMM batch.
   ['4x4 s2 p1 to 1x1 (U-Net innermost), 3 images', [3, 4, 2, 2], [5, 4, 4, 4], { stride: 2, padding: 1 }],
   ['3x3 s2 p1 to 1x2, 2 images', [2, 3, 2, 4], [2, 3, 3, 3], { stride: 2, padding: 1 }],
+  ['4x4 s2 p1 to 2x2, 2 images', [2, 3, 4, 4], [4, 3, 4, 4], { stride: 2, padding: 1 }],
 ];
 
 for (const [name, xs, ws, geom] of convCases) {

@@ -200,9 +200,10 @@ const FOLD_BELOW_COLUMNS = wgslConst('gemm_subgroup_rows', 'TN');
 
 /**
  * Images a conv_forward or conv_dgrad launch puts side by side in one GEMM batch: all of them where an
- * image has fewer result columns than gemm_subgroup_rows' column tile (the 1x1 and 1x2 layers), else 1.
- * The batch's A is then read once per column tile for all images instead of once per image (64 px
- * width-64 step, interleaved: input gradients 251 -> 241 ms, forwards unchanged; bench/RESULTS.md).
+ * image has fewer result columns than gemm_subgroup_rows' column tile (8: the 1x1 and 2x2 layers),
+ * else 1. The batch's A is then read once per column tile for all images instead of once per image
+ * (64 px width-64 step, interleaved, with 4-column tiles then: input gradients 251 -> 241 ms;
+ * bench/RESULTS.md).
  */
 function foldImages(columns: number, images: number): number {
   return columns < FOLD_BELOW_COLUMNS ? images : 1;
