@@ -1,5 +1,5 @@
 // GPU time per kernel for BicycleGAN training steps (timestamp queries): where a step's time goes.
-//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--nef 8 --ndf 8] [--steps 3] [--grids --rows 40]
+//   npx tsx bench/profile-step.ts [--size 64] [--ngf 16] [--nef 8 --ndf 8] [--dropout] [--steps 3] [--grids --rows 40]
 //   [--against gemm_subgroup | no_texture]: then the step's wall time, interleaved, with the adapter's GEMM body per
 //   launch and with one body forced for every launch (an A/B of a body choice in one process).
 import yargs from 'yargs';
