@@ -8,7 +8,7 @@
 // once per column tile). With 8 columns per tile, a launch of 8 (two images of a 2x2 layer side by
 // side) reads A once, and each A value loaded feeds 8 multiply-adds (4 rows x 4 columns: 4; 64 px
 // width-64 step, session 13: input gradients 252-258 -> 232 ms, forwards 248-254 -> 232-245).
-// Reads of B outside gemm_bounds are zero (the conv padding), as in gemm.wgsl.
+// B's columns: gemm_columns.wgsl; its reads outside gemm_bounds are zero (the conv padding).
 // Needs the subgroups feature and a subgroup of exactly WG_X = KC = 8 lanes, WG_Y = 1 (chosen on the
 // host only for such adapters). No early return: every lane takes part in every broadcast.
 // Dispatch: (ceil(N / TN), ceil(M / (WG_X * TM)), batches).
@@ -18,19 +18,10 @@ override WG_X: u32 = 8u;
 override WG_Y: u32 = 1u;
 const TM: u32 = 2u;
 const TN: u32 = 8u; // two vec4s of columns: fixed by the vec4f accumulators
+const TN4: u32 = TN / 4u;
 const KC: u32 = 8u;
 
 struct GemmStep { a: u32, b: u32, pos: vec2i, ok: u32 }
-
-// B of the workgroup's TN columns at step offset o and position offset q (zero outside the bounds),
-// as two vec4s.
-fn load_b(cb: array<u32, TN>, cp: array<vec2i, TN>, bounds: vec2u, o: u32, q: vec2i) -> array<vec4f, 2> {
-  var v: array<vec4f, 2>;
-  for (var c = 0u; c < TN; c++) {
-    v[c / 4u][c % 4u] = select(0.0, gemm_b(cb[c] + o), all(vec2u(cp[c] + q) < bounds));
-  }
-  return v;
-}
 
 // acc[2r + h] += A[row r, step at offset o] * bv[h]: this lane's TM rows, both halves of the columns.
 fn mac(acc: ptr<function, array<vec4f, 4>>, rows: vec2u, o: u32, lo: vec4f, hi: vec4f) {
@@ -53,21 +44,15 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let row0 = (wid.y * WG_X + lid.x) * TM;
   // Lanes past the edge compute on clamped rows/columns and write nothing.
   let rows = vec2u(gemm_row_base(b, min(row0, M - 1u)), gemm_row_base(b, min(row0 + 1u, M - 1u)));
-  var cb: array<u32, TN>;
-  var cp: array<vec2i, TN>;
-  for (var c = 0u; c < TN; c++) {
-    let col = min(col0 + c, N - 1u);
-    cb[c] = gemm_col_base(b, col);
-    cp[c] = gemm_col_pos(b, col);
-  }
+  let cols = gemm_columns(b, col0, N);
   let bounds = gemm_bounds(b);
   var acc: array<vec4f, 4>;
   let kfull = K - K % KC;
   for (var k0 = 0u; k0 < kfull; k0 += KC) {
     // This lane's step: B's columns (0 when the step does not count) and A's offset.
     let o = gemm_k(b, k0 + lid.x);
-    var bv = array<vec4f, 2>(vec4f(0.0), vec4f(0.0));
-    if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
+    var bv: array<vec4f, TN4>;
+    if (o.ok != 0u) { bv = load_b(cols, bounds, o.b, o.pos); }
     let lo = bv[0];
     let hi = bv[1];
     let oa = select(0u, o.a, o.ok != 0u);
@@ -83,7 +68,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var k = kfull; k < K; k++) {
     let o = gemm_k(b, k);
     if (o.ok == 0u) { continue; }
-    let bv = load_b(cb, cp, bounds, o.b, o.pos);
+    let bv = load_b(cols, bounds, o.b, o.pos);
     mac(&acc, rows, o.a, bv[0], bv[1]);
   }
   for (var r = 0u; r < TM; r++) {

@@ -11,7 +11,8 @@
 // vector registers); the sums are the same, in the same order.
 // Layer of batch b: b % A_LAYERS (the batches whose A differs: 1 for a conv forward, its stride phases
 // for an input gradient, its splits for a weight gradient, the batches of a batched matmul).
-// Bindings: 7 = A's texture (read by gemm), 8 = the same texture as storage (written by gemm_pack).
+// B's columns: gemm_columns.wgsl. Bindings: 7 = A's texture (read by gemm), 8 = the same texture as
+// storage (written by gemm_pack).
 // Needs the subgroups feature, a subgroup of exactly WG_X = KC = 8 lanes, WG_Y = 1. No early return
 // in gemm: every lane takes part in every broadcast.
 // Dispatch gemm as gemm.wgsl with lanes along M: (ceil(N / TN), ceil(M / (WG_X*TM)), batches);
@@ -55,15 +56,6 @@ fn gemm_pack(@builtin(global_invocation_id) gid: vec3u) {
   textureStore(gemm_at_out, vec2u(gid.x, k), b, v);
 }
 
-// B of the TN columns at step offset o and position offset q (zero outside the bounds), as vec4s.
-fn load_b(cb: array<u32, TN>, cp: array<vec2i, TN>, bounds: vec2u, o: u32, q: vec2i) -> array<vec4f, TN4> {
-  var v: array<vec4f, TN4>;
-  for (var c = 0u; c < TN; c++) {
-    v[c / 4u][c % 4u] = select(0.0, gemm_b(cb[c] + o), all(vec2u(cp[c] + q) < bounds));
-  }
-  return v;
-}
-
 // acc[c] += B's column c at this step x the lane's 4 rows of A.
 fn mac(acc: ptr<function, array<vec4f, TN>>, bv: array<vec4f, TN4>, av: vec4f) {
   for (var q = 0u; q < TN4; q++) {
@@ -85,14 +77,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let m4 = wid.y * WG_X + lid.x;
   let row0 = m4 * TM;
   let col0 = wid.x * TN;
-  // Columns past the edge are clamped copies (written by nobody).
-  var cb: array<u32, TN>;
-  var cp: array<vec2i, TN>;
-  for (var c = 0u; c < TN; c++) {
-    let col = min(col0 + c, N - 1u);
-    cb[c] = gemm_col_base(b, col);
-    cp[c] = gemm_col_pos(b, col);
-  }
+  let cols = gemm_columns(b, col0, N);
   let bounds = gemm_bounds(b);
   var acc: array<vec4f, TN>;
   let kfull = K - K % KC;
@@ -100,7 +85,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     // This lane's step: its B values (0 when the step does not count).
     let o = gemm_k(b, k0 + lid.x);
     var bv: array<vec4f, TN4>;
-    if (o.ok != 0u) { bv = load_b(cb, cp, bounds, o.b, o.pos); }
+    if (o.ok != 0u) { bv = load_b(cols, bounds, o.b, o.pos); }
     // The chunk's 8 texels, then column by column (see the header: no accumulator spills).
     let a0 = textureLoad(gemm_at, vec2u(m4, k0), layer, 0);
     let a1 = textureLoad(gemm_at, vec2u(m4, k0 + 1u), layer, 0);
@@ -127,7 +112,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var k = kfull; k < K; k++) {
     let o = gemm_k(b, k);
     if (o.ok == 0u) { continue; }
-    let bv = load_b(cb, cp, bounds, o.b, o.pos);
+    let bv = load_b(cols, bounds, o.b, o.pos);
     mac(&acc, bv, textureLoad(gemm_at, vec2u(m4, k), layer, 0));
   }
   for (var c = 0u; c < TN; c++) {

@@ -6,7 +6,7 @@
 import { rt } from '../gpu/runtime.ts';
 import { Tensor } from '../tensor.ts';
 import { type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
-import { type GemmBody, type GemmTile, gemmGrid, gemmKernels, gemmTile, runGemm } from './gemm.ts';
+import { bodyFiles, type GemmBody, type GemmTile, gemmGrid, gemmKernels, gemmTile, runGemm } from './gemm.ts';
 import { REDUCE_SUM, reduce, sumPair } from './reduce.ts';
 
 /** A conv's geometry: x [N, C, H, W] * w [K, C, KH, KW] -> y [N, K, OH, OW]. */
@@ -69,7 +69,7 @@ const conv = <const E extends Record<string, readonly string[]>, C extends strin
   constants: readonly C[] = CONV_CONSTANTS as readonly string[] as readonly C[],
 ): KernelDeclaration<typeof PARAMS, E, C> => ({
   name,
-  files: ['conv', name, body],
+  files: ['conv', name, ...bodyFiles(body)],
   params: PARAMS,
   entries,
   constants,

@@ -10,6 +10,7 @@ import {
   type KernelDeclaration,
   type Launch,
   type ParamSpec,
+  type WgslFile,
   wgslConst,
 } from './declare.ts';
 
@@ -151,6 +152,14 @@ export function gemmTile(
   return { body, WG_X, WG_Y, TM, TN, groupRows, groupCols, fill };
 }
 
+/**
+ * The WGSL files of a GEMM body after its hooks: the bodies with lanes along M share gemm_columns.wgsl
+ * (the TN columns every lane reads).
+ */
+export function bodyFiles(body: GemmBody): readonly WgslFile[] {
+  return body === 'gemm_subgroup_rows' || body === 'gemm_texture' ? ['gemm_columns', body] : [body];
+}
+
 /** A hook set's kernels: its GEMM on every body, and the pack of its A for gemm_texture. */
 export interface GemmKernels<P extends ParamSpec, B extends string, C extends string> {
   body: Record<GemmBody, Kernel<P, { gemm: readonly B[] }, C>>;
@@ -216,7 +225,7 @@ export function gemmGrid(tile: GemmTile, M: number, N: number, batches: number):
 const MATMUL = gemmKernels(
   (body) => ({
     name: 'matmul',
-    files: ['matmul', body],
+    files: ['matmul', ...bodyFiles(body)],
     params: {
       M: 'u32',
       N: 'u32',
