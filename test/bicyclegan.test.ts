@@ -137,7 +137,7 @@ test('one training iteration: finite losses and a gradient on every parameter of
   m.dispose();
 });
 
-test('norm_E / norm_D and init_type_E / init_type_D: per-network choices, the shared ones by default', async () => {
+test('norm_E / norm_D, init_type_E / init_type_D and init_gain_D: per-network choices, the shared ones by default', async () => {
   const kinds = (net: AnyModule) => new Set(net.modules().map((m) => m.kind));
   const std = async (t: T.Tensor) => {
     const v = await t.data();
@@ -162,6 +162,19 @@ test('norm_E / norm_D and init_type_E / init_type_D: per-network choices, the sh
   const losses = await readLosses(T.tidy(() => m.trainStep(A, B)));
   for (const k of LOSS_NAMES) assert.ok(Number.isFinite(losses[k]), `${k} = ${losses[k]}`);
   m.dispose();
+  // init_gain_D scales D's and D2's xavier init only: 50x the gain, 50x the std (same seed).
+  const firstStd = async (net: AnyModule) =>
+    std(net.namedParameters().find(([n]) => n.endsWith('weight'))![1]);
+  const g = await BicycleGAN.create({ ...tiny, initGainD: 1 }, 1);
+  const ref = await BicycleGAN.create(tiny, 1);
+  for (const name of ['D', 'D2'] as const) {
+    const ratio = (await firstStd(g[name]!)) / (await firstStd(ref[name]!));
+    assert.ok(Math.abs(ratio - 50) < 1e-3 * 50, `${name}'s std ratio ${ratio}`);
+  }
+  for (const name of ['G', 'E'] as const)
+    assert.is(await firstStd(g[name]), await firstStd(ref[name]), `${name} keeps --init_gain`);
+  g.dispose();
+  ref.dispose();
 });
 
 test('lr_D: the discriminators start at their own rate, the default shares --lr, the schedule decays both', async () => {

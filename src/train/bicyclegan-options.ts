@@ -213,6 +213,12 @@ export const MODEL_OPTIONS = {
     describe: 'scale of the initialisation',
     group: 'Model',
   },
+  init_gain_D: {
+    type: 'number',
+    min: 0,
+    describe: "the discriminators' init gain (default: --init_gain)",
+    group: 'Model',
+  },
   lambda_L1: {
     type: 'number',
     min: 0,
@@ -464,7 +470,13 @@ export function modelOptionName(key: keyof BicycleGANOptions): string {
  * Options that only shape fresh weights: on resume the checkpoint's weights replace them, so a
  * difference is harmless and the saved value is kept silently.
  */
-const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = ['initType', 'initTypeE', 'initTypeD', 'initGain'];
+const INIT_ONLY: readonly (keyof BicycleGANOptions)[] = [
+  'initType',
+  'initTypeE',
+  'initTypeD',
+  'initGain',
+  'initGainD',
+];
 
 /**
  * The model options of a resumed run: the checkpoint's `saved` values, except that an option the user

@@ -60,6 +60,8 @@ export interface BicycleGANOptions {
   /** D's and D2's init_type (default: initType). */
   initTypeD?: InitType | undefined;
   initGain: number;
+  /** D's and D2's init gain (default: initGain). */
+  initGainD?: number | undefined;
 }
 
 /** The reference defaults (edges2shoes recipe at 256x256 except input_nc, which the data decides). */
@@ -97,6 +99,7 @@ export const DEFAULT_OPTIONS: BicycleGANOptions = {
   initTypeE: undefined,
   initTypeD: undefined,
   initGain: 0.02,
+  initGainD: undefined,
 };
 
 /** Loss names in the order trainStep reports them. */
@@ -154,12 +157,13 @@ export class BicycleGAN {
       D: o.initTypeD ?? o.initType,
       D2: o.initTypeD ?? o.initType,
     };
+    const isD = (name: string) => name === 'D' || name === 'D2';
     for (let i = 0; i < nets.length; i++) {
       const [name, net] = nets[i];
       await initWeights(
         net,
         type[name as keyof typeof type],
-        o.initGain,
+        isD(name) ? (o.initGainD ?? o.initGain) : o.initGain,
         seed === undefined ? undefined : seed * 7 + i,
       );
     }
