@@ -7,8 +7,9 @@
 // split into a per-column part and a per-step part (no index arithmetic in the inner loop), and give
 // the 2D position of both parts in the operand read through the window (x for forward and wgrad, dy for
 // dgrad); the GEMM body zeroes a read whose position falls outside gemm_bounds (the zero padding).
-// Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write), 5 = the fused
-// activation's input (for its derivative, ACT_GRAD), 6 = a second output (conv_wgrad's bias gradient).
+// Bindings: 0 = params, 1..3 = read-only operands (per hook set), 4 = output (read_write; declared with
+// write_out by conv_out.wgsl as floats, by conv_wgrad.wgsl as vec4s), 5 = the fused activation's input
+// (for its derivative, ACT_GRAD), 6 = a second output (conv_wgrad's bias gradient).
 // ph, pw: the conv's zero padding.
 // TAP_H, TAP_W (pipeline constants, the launch's KH and KW): the hooks split reduction and column
 // indices into (channel, kh, kw) by dividing by them; a division by a constant compiles to shifts or a
@@ -53,7 +54,6 @@ fn images_per_batch() -> u32 { return select(1u, p.N, FOLD != 0u); }
 @group(0) @binding(1) var<storage, read> in1: array<f32>;
 @group(0) @binding(2) var<storage, read> in2: array<f32>;
 @group(0) @binding(3) var<storage, read> in3: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 // With ACT_GRAD: the activation's input, for its derivative; with has_residual: the residual.
 @group(0) @binding(5) var<storage, read> in4: array<f32>;
 // conv_wgrad with has_bias: the bias gradient.
@@ -87,7 +87,3 @@ fn fold_col(g: u32, col: u32, per: u32) -> vec2u {
   return vec2u(j, col - j * per);
 }
 
-// out[i] = v, or out[i] += v when accumulating.
-fn write_out(i: u32, v: f32) {
-  if ((p.accumulate & 1u) != 0u) { out[i] += v; } else { out[i] = v; }
-}

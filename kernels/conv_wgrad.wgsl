@@ -3,7 +3,7 @@
 // [s*chunk, (s+1)*chunk) and writes its partial product to out[s]; the partials are summed afterwards
 // (split-K), so no thread loops over every pixel.
 // GEMM: M = K, N = C*KH*KW (+ 1), depth = chunk, batches = splits. Bindings: 1 = x, 2 = dy,
-// 4 = dW (or the partials), 6 = db.
+// 4 = dW (or the partials; as vec4s, below), 6 = db.
 // B = x through the window: column = tap (ci, kh, kw), step = output position (n, oh, ow); positions
 // are (row, column) in x's plane, and reads in the padding are zero.
 // has_bias = 1: one more column, of ones, gives the bias gradient db[co] = sum of dy[., co, ., .] in
@@ -57,6 +57,29 @@ fn gemm_k(s: u32, k: u32) -> GemmStep {
 
 fn gemm_a(i: u32) -> f32 { return act_a(in2[i]); }
 fn gemm_b(i: u32) -> f32 { return select(act_b(in1[i]), 1.0, i >= BIAS_COL); }
+
+// The output (conv.wgsl's binding 4) as vec4s: four columns of a row go out in one store where the CPU
+// driver stores a storage-buffer element lane by lane with a bounds check each (the innermost layers'
+// weight gradients, 8-17M values over 2-8 positions each, were bound by those stores). The host binds
+// a whole number of vec4s (a region's size rounded up into its padding).
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+
+// out[i] = v, or out[i] += v when accumulating (element i of the vec4 array's floats).
+fn write_out(i: u32, v: f32) {
+  if ((p.accumulate & 1u) != 0u) { out[i / 4u][i % 4u] += v; } else { out[i / 4u][i % 4u] = v; }
+}
+
+// Columns col .. col + 3 of row m: one vec4 store where they are dW columns starting on a vec4 (every
+// row's start is when C*KH*KW and the split's size are multiples of 4), else gemm_write's one by one.
+fn gemm_write4(s: u32, m: u32, col: u32, v: vec4f) {
+  let n = taps_total();
+  let i = s * p.K * (n + p.has_bias) + m * n + col;
+  if (col + 3u < n && i % 4u == 0u) {
+    if ((p.accumulate & 1u) != 0u) { out[i / 4u] += v; } else { out[i / 4u] = v; }
+    return;
+  }
+  for (var k = 0u; k < 4u; k++) { gemm_write(s, m, col + k, v[k]); }
+}
 
 fn gemm_write(s: u32, m: u32, col: u32, v: f32) {
   let n = taps_total();

@@ -9,6 +9,8 @@
 //   gemm_k(b, k) -> GemmStep               step k: offset in A, in B, position offset, 1 if it counts
 //   gemm_a(i), gemm_b(i) -> f32            the element at an offset (A[row base + k offset] ...)
 //   gemm_write(b, m, n, value)
+//   gemm_write4(b, m, n, vec4 value)       columns n .. n + 3 of row m (gemm_subgroup_rows and
+//                                          gemm_texture: one vector store where the hooks can)
 // so matmul, implicit-GEMM convolution and its gradients share this loop (the read/write hooks of
 // tfjs-backend-webgpu's matmul programs). Offsets are u32 and may wrap: a hook can step backwards.
 // Tiling: each invocation owns a TM x TN (= 4) block of C (rows x vec4 of columns), kept in registers;

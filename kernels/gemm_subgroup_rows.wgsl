@@ -74,8 +74,15 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= M) { break; }
-    for (var c = 0u; c < TN; c++) {
-      if (col0 + c < N) { gemm_write(b, row, col0 + c, acc[2u * r + c / 4u][c % 4u]); }
+    for (var q = 0u; q < TN4; q++) {
+      let col = col0 + 4u * q;
+      if (col + 3u < N) {
+        gemm_write4(b, row, col, acc[2u * r + q]);
+        continue;
+      }
+      for (var c = 0u; c < 4u; c++) {
+        if (col + c < N) { gemm_write(b, row, col + c, acc[2u * r + q][c]); }
+      }
     }
   }
 }

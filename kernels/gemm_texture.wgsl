@@ -115,11 +115,19 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let bv = load_b(cols, bounds, o.b, o.pos);
     mac(&acc, bv, textureLoad(gemm_at, vec2u(m4, k), layer, 0));
   }
-  for (var c = 0u; c < TN; c++) {
-    let col = col0 + c;
-    if (col >= N) { break; }
-    for (var r = 0u; r < TM; r++) {
-      if (row0 + r < M) { gemm_write(b, row0 + r, col, acc[c][r]); }
+  for (var r = 0u; r < TM; r++) {
+    let row = row0 + r;
+    if (row >= M) { break; }
+    for (var q = 0u; q < TN4; q++) {
+      let col = col0 + 4u * q;
+      if (col + 3u < N) {
+        let c = 4u * q;
+        gemm_write4(b, row, col, vec4f(acc[c][r], acc[c + 1u][r], acc[c + 2u][r], acc[c + 3u][r]));
+        continue;
+      }
+      for (var c = 0u; c < 4u; c++) {
+        if (col + c < N) { gemm_write(b, row, col + c, acc[4u * q + c][r]); }
+      }
     }
   }
 }

@@ -34,3 +34,7 @@ fn gemm_write(b: u32, m: u32, n: u32, v: f32) {
     C[(b * p.M + m) * p.N + n] = select(v, v + bias[n], p.has_bias != 0u);
   }
 }
+// Four consecutive columns from n of row m, one by one.
+fn gemm_write4(b: u32, m: u32, n: u32, v: vec4f) {
+  for (var i = 0u; i < 4u; i++) { gemm_write(b, m, n + i, v[i]); }
+}

@@ -140,34 +140,39 @@ test('convTranspose2d with a fused input ReLU / leaky ReLU equals convTranspose2
   }
 });
 
-test('a weight, bias and input used by two convs: gradients summed in place (into) are exact', async () => {
+// A weight, bias and input each used by two convs: the second use's gradient is summed in place
+// (into), by the GEMM's write where there is one split-K chunk. `small`: only the one-chunk case (the
+// in-place sums of conv_wgrad's write hooks), cheap enough to repeat on every GEMM body.
+async function sharedParameterCases(small = false): Promise<void> {
   const add = (a: Nd, b: Nd): Nd => ({ ...a, data: a.data.map((v, i) => v + b.data[i]) });
   const s2 = { stride: 2, padding: 1 };
   const s1 = { stride: 1, padding: 1 };
   // w and b shared by two convs of different inputs; x shared by two convs (and the split-K path).
-  await checkOp({
-    inputs: [
-      randomNd([2, 4, 32, 32], 13),
-      randomNd([2, 4, 32, 32], 14),
-      randomNd([3, 4, 4, 4], 15, -0.3, 0.3),
-      randomNd([3], 16),
-    ],
-    ref: ([a, b, k, c]) => add(NR.conv2d(a, k, c, s2), NR.conv2d(b, k, c, s2)),
-    gpu: ([a, b, k, c]) => T.conv2d(a, k, c, s2).add(T.conv2d(b, k, c, s2)),
-    fwdTol: { atol: 1e-4, rtol: 1e-4 },
-    gradTol: { atol: 1e-3, rtol: 2e-3 },
-  });
-  await checkOp({
-    inputs: [
-      randomNd([1, 3, 6, 6], 17),
-      randomNd([2, 3, 3, 3], 18, -0.5, 0.5),
-      randomNd([2, 3, 3, 3], 19, -0.5, 0.5),
-    ],
-    ref: ([a, k1, k2]) => add(NR.conv2d(a, k1, null, s1), NR.conv2d(a, k2, null, s1)),
-    gpu: ([a, k1, k2]) => T.conv2d(a, k1, null, { ...s1, inputSlope: 1 }).add(T.conv2d(a, k2, null, s1)),
-    fwdTol: { atol: 1e-5, rtol: 1e-4 },
-    gradTol: { atol: 2e-4, rtol: 2e-3 },
-  });
+  if (!small) {
+    await checkOp({
+      inputs: [
+        randomNd([2, 4, 32, 32], 13),
+        randomNd([2, 4, 32, 32], 14),
+        randomNd([3, 4, 4, 4], 15, -0.3, 0.3),
+        randomNd([3], 16),
+      ],
+      ref: ([a, b, k, c]) => add(NR.conv2d(a, k, c, s2), NR.conv2d(b, k, c, s2)),
+      gpu: ([a, b, k, c]) => T.conv2d(a, k, c, s2).add(T.conv2d(b, k, c, s2)),
+      fwdTol: { atol: 1e-4, rtol: 1e-4 },
+      gradTol: { atol: 1e-3, rtol: 2e-3 },
+    });
+    await checkOp({
+      inputs: [
+        randomNd([1, 3, 6, 6], 17),
+        randomNd([2, 3, 3, 3], 18, -0.5, 0.5),
+        randomNd([2, 3, 3, 3], 19, -0.5, 0.5),
+      ],
+      ref: ([a, k1, k2]) => add(NR.conv2d(a, k1, null, s1), NR.conv2d(a, k2, null, s1)),
+      gpu: ([a, k1, k2]) => T.conv2d(a, k1, null, { ...s1, inputSlope: 1 }).add(T.conv2d(a, k2, null, s1)),
+      fwdTol: { atol: 1e-5, rtol: 1e-4 },
+      gradTol: { atol: 2e-4, rtol: 2e-3 },
+    });
+  }
   // The same with one split-K chunk: the bias gradient is added in place by the GEMM's launch.
   await checkOp({
     inputs: [
@@ -181,7 +186,12 @@ test('a weight, bias and input used by two convs: gradients summed in place (int
     fwdTol: { atol: 1e-5, rtol: 1e-4 },
     gradTol: { atol: 2e-4, rtol: 2e-3 },
   });
+}
+
+test('a weight, bias and input used by two convs: gradients summed in place (into) are exact', async () => {
+  await sharedParameterCases();
   // Two backward passes accumulate into .grad (in place), as PyTorch.
+  const s1 = { stride: 1, padding: 1 };
   const x = toTensor(randomNd([1, 2, 5, 5], 20));
   const w = toTensor(randomNd([2, 2, 3, 3], 21), true);
   T.conv2d(x, w, null, s1).sum().backward();
@@ -217,6 +227,8 @@ for (const body of ['gemm', 'gemm_subgroup_rows', 'gemm_tiled', 'gemm_texture'] 
           gradTol: { atol: 2e-4, rtol: 2e-3 },
         });
       }
+      // gradients added into a tensor (conv_wgrad's vector stores add four columns at once)
+      await sharedParameterCases(true);
     } finally {
       forceGemmBody(null);
     }

@@ -5,7 +5,7 @@
 // give each read's position and the GEMM body zeroes those outside the operand. No gradient is recorded.
 import { rt } from '../gpu/runtime.ts';
 import { Tensor } from '../tensor.ts';
-import { type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
+import { type Bindable, type KernelDeclaration, type ParamSpec, wgslConst } from './declare.ts';
 import { bodyFiles, type GemmBody, type GemmTile, gemmGrid, gemmKernels, gemmTile, runGemm } from './gemm.ts';
 import { REDUCE_SUM, reduce, sumPair } from './reduce.ts';
 
@@ -69,7 +69,11 @@ const conv = <const E extends Record<string, readonly string[]>, C extends strin
   constants: readonly C[] = CONV_CONSTANTS as readonly string[] as readonly C[],
 ): KernelDeclaration<typeof PARAMS, E, C> => ({
   name,
-  files: ['conv', name, ...bodyFiles(body)],
+  // conv_wgrad declares its output as vec4s; the others through conv_out.wgsl, as floats
+  files:
+    name === 'conv_wgrad'
+      ? ['conv', name, ...bodyFiles(body)]
+      : ['conv', 'conv_out', name, ...bodyFiles(body)],
   params: PARAMS,
   entries,
   constants,
@@ -342,6 +346,23 @@ export function convWgradBias(
   return [dw, db!];
 }
 
+/**
+ * conv_wgrad's output binding: the kernel reads it as vec4s, so a region (an optimizer's gradient
+ * slot) is bound rounded up to 16 bytes, into the padding that follows it in its pack (pool buffers
+ * are whole multiples of 16 bytes already).
+ */
+function vec4Binding(t: Tensor): Bindable {
+  const b = t.binding;
+  if (b.size === undefined && t.buffer.size % 16 === 0) return t;
+  const offset = b.offset ?? 0;
+  const size = Math.ceil((b.size ?? t.buffer.size - offset) / 16) * 16;
+  if (offset + size > t.buffer.size)
+    throw new Error(
+      `conv_wgrad: ${t.size} values at byte ${offset} leave no room for a whole vec4 in their buffer`,
+    );
+  return { binding: { buffer: t.buffer, offset, size } };
+}
+
 /** A buffer bound where a launch binds nothing (conv_wgrad's out2 without a bias). */
 let unbound: GPUBuffer | null = null;
 
@@ -386,7 +407,7 @@ function wgrad(
     tile,
     {
       params: { ...params(g, !!bias, { chunk, splits, ...actParams(act) }), accumulate },
-      bind: { in1: x, in2: dy, out: part, out2: splits === 1 && db ? db : unbound },
+      bind: { in1: x, in2: dy, out: vec4Binding(part), out2: splits === 1 && db ? db : unbound },
       workgroups: gemmGrid(tile, M, N, splits),
       constants: convConstants(tile, g, act),
     },
