@@ -74,15 +74,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= M) { break; }
-    for (var q = 0u; q < TN4; q++) {
-      let col = col0 + 4u * q;
-      if (col + 3u < N) {
-        gemm_write4(b, row, col, acc[2u * r + q]);
-        continue;
-      }
-      for (var c = 0u; c < 4u; c++) {
-        if (col + c < N) { gemm_write(b, row, col + c, acc[2u * r + q][c]); }
-      }
-    }
+    var v: array<vec4f, TN4>;
+    for (var q = 0u; q < TN4; q++) { v[q] = acc[TN4 * r + q]; }
+    write_row(b, row, col0, N, v);
   }
 }

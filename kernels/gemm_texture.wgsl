@@ -118,16 +118,11 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= M) { break; }
+    var v: array<vec4f, TN4>;
     for (var q = 0u; q < TN4; q++) {
-      let col = col0 + 4u * q;
-      if (col + 3u < N) {
-        let c = 4u * q;
-        gemm_write4(b, row, col, vec4f(acc[c][r], acc[c + 1u][r], acc[c + 2u][r], acc[c + 3u][r]));
-        continue;
-      }
-      for (var c = 0u; c < 4u; c++) {
-        if (col + c < N) { gemm_write(b, row, col + c, acc[4u * q + c][r]); }
-      }
+      let c = 4u * q;
+      v[q] = vec4f(acc[c][r], acc[c + 1u][r], acc[c + 2u][r], acc[c + 3u][r]);
     }
+    write_row(b, row, col0, N, v);
   }
 }
