@@ -9,7 +9,7 @@
 //   gemm_k(b, k) -> GemmStep               step k: offset in A, in B, position offset, 1 if it counts
 //   gemm_a(i), gemm_b(i) -> f32            the element at an offset (A[row base + k offset] ...)
 //   gemm_write(b, m, n, value)
-//   gemm_write4(b, m, n, vec4 value)       columns n .. n + 3 of row m (gemm_subgroup_rows and
+//   gemm_write4(b, m, n, vec4 value)       columns n .. n + 3 of row m (gemm, gemm_subgroup_rows,
 //                                          gemm_texture: one vector store where the hooks can)
 // so matmul, implicit-GEMM convolution and its gradients share this loop (the read/write hooks of
 // tfjs-backend-webgpu's matmul programs). Offsets are u32 and may wrap: a hook can step backwards.
@@ -64,6 +64,11 @@ fn gemm(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var r = 0u; r < TM; r++) {
     let row = row0 + r;
     if (row >= M) { break; }
+    // the CPU driver stores element by element with a check each: a vec4 where the hooks can
+    if (col0 + 3u < N) {
+      gemm_write4(b, row, col0, acc[r]);
+      continue;
+    }
     for (var c = 0u; c < 4u; c++) {
       if (col0 + c < N) { gemm_write(b, row, col0 + c, acc[r][c]); }
     }

@@ -96,8 +96,11 @@ export class Tensor {
     track(this);
   }
 
-  /** A fresh tensor of the given shape with uninitialised contents (for op implementations). */
-  static empty(shape: Shape): Tensor {
+  /**
+   * A fresh tensor of the given shape with uninitialised contents (for op implementations). `exact`
+   * allocates just its bytes instead of a pooled size class: for tensors that live as long as a model.
+   */
+  static empty(shape: Shape, { exact = false }: { exact?: boolean } = {}): Tensor {
     const n = numel(shape);
     const bytes = Math.max(4, n * 4);
     const r = rt();
@@ -106,7 +109,8 @@ export class Tensor {
         `tensor of shape ${fmt(shape)} needs ${bytes} bytes, over this device's storage binding limit of ${r.maxBinding}`,
       );
     }
-    return new Tensor(new Storage(r.pool.acquire(bytes), n), shape);
+    const buf = exact ? r.pool.acquireExact(bytes) : r.pool.acquire(bytes);
+    return new Tensor(new Storage(buf, n), shape);
   }
 
   get buffer(): GPUBuffer {

@@ -35,6 +35,24 @@ test('deviceStats().peakLiveBytes is the high-water mark of liveBytes since rese
   assert.is(T.deviceStats().peakLiveBytes, base);
 });
 
+test('an optimizer packs its parameters into exact-sized arenas, destroyed (not pooled) with it', () => {
+  const s0 = T.deviceStats();
+  // 1000 + 300 elements, each region padded to 64: 1024 + 320 = 1344 elements, 5376 bytes per arena,
+  // where the pool's size class would be 6144.
+  const ps = [T.zeros([1000]).setRequiresGrad(), T.zeros([300]).setRequiresGrad()];
+  const s1 = T.deviceStats();
+  const opt = new T.Adam(ps, { lr: 1e-3 });
+  const s2 = T.deviceStats();
+  // four arenas (parameters, gradients, two moments) came, the two parameters' own buffers went back
+  assert.is(s2.liveBytes - s1.liveBytes, 4 * 5376 - (s1.liveBytes - s0.liveBytes));
+  assert.is(s2.totalBytes - s1.totalBytes, 4 * 5376);
+  opt.dispose();
+  for (const p of ps) p.dispose();
+  const s3 = T.deviceStats();
+  assert.is(s3.liveBytes, s0.liveBytes);
+  assert.is(s3.totalBytes, s1.totalBytes, 'the arenas were destroyed, not kept in the pool');
+});
+
 test('1,000 training steps keep live GPU buffers and bytes flat', async () => {
   // A small regression w <- w - lr * grad, the way a training loop uses the library.
   const w = T.randn([8, 4], { seed: 3 }).setRequiresGrad();

@@ -221,7 +221,10 @@ export class Runtime {
 
   /** Submits everything recorded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      this.pool.destroyDoomed();
+      return;
+    }
     this.pass?.end();
     this.pass = null;
     // The arena is rewritten for every batch; queue order puts this write after the previous submit.
@@ -230,6 +233,8 @@ export class Runtime {
     const collect = this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     collect?.();
+    // destroy() waits for submitted work, so buffers released while recording can go now
+    this.pool.destroyDoomed();
     this.encoder = null;
     this.arenaUsed = 0;
     this.pending = 0;

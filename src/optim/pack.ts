@@ -55,7 +55,8 @@ export class ParamPack {
       this.offsets.set(p, total);
       total += padded(p.size);
     }
-    const arena = () => keep(Tensor.empty([total]));
+    // exact-sized: the arenas live as long as the model (and stream faster than class-sized ones)
+    const arena = () => keep(Tensor.empty([total], { exact: true }));
     this.param = arena();
     this.grad = arena();
     this.m = arena();
