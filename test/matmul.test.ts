@@ -210,6 +210,8 @@ test('the GEMM body per launch: few columns lay the lanes along M, short reducti
     assert.is(texture(31, 2048), 'gemm_subgroup');
     assert.is(texture(64, 2048, 1, 8), 'gemm_subgroup_rows');
     assert.is(texture(64, 2048, 1, 128), 'gemm_subgroup'); // too few columns to pay for the pack
+    assert.is(texture(256, 2048, 1, 225), 'gemm_texture'); // the PatchGAN's 15x15 stride-1 layer
+    assert.is(texture(256, 2048, 1, 191), 'gemm_subgroup');
     assert.is(texture(64, 2048, 4, 128), 'gemm_subgroup'); // ... per distinct A
     assert.is(texture(64, 1 << 20), 'gemm_subgroup'); // deeper than any texture
     assert.is(texture(64, 64, 1 << 16), 'gemm_subgroup'); // more layers than any texture array

@@ -96,9 +96,10 @@ const TEXTURE_MIN_ROWS = ROWS_PER_TEXEL * 8;
  * caches once per TN columns) costs more than the texture saves. Measured on a Zen 4 lavapipe
  * (session 12, texture vs gemm_subgroup): 64 columns 0.65x (conv 512@16 -> 512, convT 1024@8), 128
  * 0.65x (matmul 4096x1024 @ 1024x128), 256 1.0-1.35x (conv 256@32 -> 512, convT 1024@16 -> 256,
- * matmul 2048x1024 @ 1024x256), 1024 and more 1.2-1.5x (conv 64@128 -> 128, matmul 1024^3).
+ * matmul 2048x1024 @ 1024x256), 1024 and more 1.2-1.5x (conv 64@128 -> 128, matmul 1024^3); 225
+ * 1.45x with its pack (the 70x70 PatchGAN's stride-1 conv 128@16 -> 256 @15x15, session 15).
  */
-const TEXTURE_MIN_REUSE = 256;
+const TEXTURE_MIN_REUSE = 192;
 
 /** The CPU driver's body for a launch, on subgroups of exactly 8 lanes (see gemmTile). */
 function subgroupBody(columns: number, depth: number, a: GemmA | null): GemmBody {
